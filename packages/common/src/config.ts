@@ -1,0 +1,19 @@
+// Typed, validated configuration from environment variables. Each service declares a
+// TypeBox schema of the variables it reads (with defaults and descriptions) and calls
+// `loadEnv(schema, env)` once in main.ts; a bad value stops the start with an error
+// that names the variable.
+import { envSchema } from 'env-schema';
+import type { Static, TSchema } from 'typebox';
+import { ConfigError } from './errors.ts';
+
+export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Readonly<Static<S>> {
+  // env-schema mutates its input (coercion, defaults): give it a copy, and treat an
+  // empty string like an unset variable so `FOO=` in compose means "use the default".
+  const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  try {
+    const config = envSchema<Static<S>>({ schema: schema as object, data, env: false, dotenv: false });
+    return Object.freeze(config);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${(error as Error).message}`, { cause: error });
+  }
+}

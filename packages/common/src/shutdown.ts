@@ -1,0 +1,48 @@
+// Closing a service in order, under a deadline. Every closer runs even when an
+// earlier one failed or hung (bullmq's Worker.close does the same), and the first
+// failure is reported after all have had their turn.
+
+export interface Closer {
+  /** What is being closed, for the log. */
+  name: string;
+  close: () => Promise<unknown> | unknown;
+}
+
+export interface CloseAllOptions {
+  /** Give up waiting for one closer after this many ms (it keeps running). Default 10 s. */
+  timeoutMs?: number;
+  onError?: (name: string, error: unknown) => void;
+}
+
+export async function closeAll(closers: readonly Closer[], options: CloseAllOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let firstError: unknown;
+  for (const closer of closers) {
+    try {
+      await withTimeout(Promise.resolve().then(closer.close), timeoutMs, closer.name);
+    } catch (error) {
+      firstError ??= error;
+      options.onError?.(closer.name, error);
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`closing ${name} took longer than ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Make a close function idempotent: the second call returns the first call's promise. */
+export function once<T>(close: () => Promise<T>): () => Promise<T> {
+  let closing: Promise<T> | undefined;
+  return () => (closing ??= close());
+}
