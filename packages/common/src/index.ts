@@ -38,3 +38,4 @@ export {
   type SaveResult,
   type StoredFile,
 } from './flag-store.ts';
+export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';

@@ -1,0 +1,75 @@
+// The shape of one download in BullMQ: a flow with one parent job (queue `downloads`)
+// and one child job per chunk of codes (queue `flags`). Chunks of ~25 flags keep Redis
+// work per flag low while still spreading a download over every worker that is up
+// (measured in shared/notes/queue-granularity.md); a download smaller than a chunk is
+// one child. The parent completes when its children have and holds the summary.
+import type { FlowJob, JobsOptions } from 'bullmq';
+import type { ChunkJobData, DownloadJobData } from './contracts.ts';
+import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId } from './queues.ts';
+
+export const DEFAULT_CHUNK_SIZE = 25;
+
+export interface DownloadFlowOptions {
+  /** Flags per child job. Default 25. */
+  chunkSize?: number;
+  /** Attempts of a chunk job (crashes, stalls, store errors; flags retry on their own). Default 3. */
+  chunkAttempts?: number;
+  /** First retry delay of a chunk job, doubled each time. Default 1000 ms. */
+  chunkBackoffMs?: number;
+  /** How long a finished download stays inspectable. Default 24 h. */
+  retentionSeconds?: number;
+  /** How many finished downloads are kept at most. Default 10,000. */
+  retentionCount?: number;
+}
+
+export function splitIntoChunks<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+export function buildDownloadFlow(
+  downloadId: string,
+  codes: readonly string[],
+  options: DownloadFlowOptions = {},
+): FlowJob {
+  const retention = {
+    age: options.retentionSeconds ?? 24 * 3600,
+    count: options.retentionCount ?? 10_000,
+  };
+  const childOptions: JobsOptions = {
+    attempts: options.chunkAttempts ?? 3,
+    backoff: { type: 'exponential', delay: options.chunkBackoffMs ?? 1_000 },
+    // A chunk's result lives on in its parent (getChildrenValues), so the child can go.
+    removeOnComplete: { age: 3600, count: 1_000 },
+    removeOnFail: retention,
+    // A chunk that fails for good must not leave its download waiting forever: the
+    // parent still completes and reports that chunk's flags as failed.
+    ignoreDependencyOnFailure: true,
+  };
+  const parentData: DownloadJobData = { codes: [...codes] };
+  return {
+    name: JobNames.download,
+    queueName: QueueNames.downloads,
+    prefix: QUEUE_PREFIX,
+    data: parentData,
+    opts: {
+      jobId: downloadId,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: retention,
+      removeOnFail: retention,
+    },
+    children: splitIntoChunks(codes, options.chunkSize ?? DEFAULT_CHUNK_SIZE).map((chunkCodes, chunk) => {
+      const data: ChunkJobData = { downloadId, chunk, codes: chunkCodes };
+      return {
+        name: JobNames.chunk,
+        queueName: QueueNames.flags,
+        prefix: QUEUE_PREFIX,
+        data,
+        opts: { ...childOptions, jobId: chunkJobId(downloadId, chunk) },
+      };
+    }),
+  };
+}
