@@ -10,6 +10,8 @@ import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId } from './queues.ts';
 export const DEFAULT_CHUNK_SIZE = 25;
 
 export interface DownloadFlowOptions {
+  /** BullMQ key prefix. Default QUEUE_PREFIX; tests give each test its own. */
+  prefix?: string;
   /** Flags per child job. Default 25. */
   chunkSize?: number;
   /** Attempts of a chunk job (crashes, stalls, store errors; flags retry on their own). Default 3. */
@@ -48,11 +50,12 @@ export function buildDownloadFlow(
     // parent still completes and reports that chunk's flags as failed.
     ignoreDependencyOnFailure: true,
   };
+  const prefix = options.prefix ?? QUEUE_PREFIX;
   const parentData: DownloadJobData = { codes: [...codes] };
   return {
     name: JobNames.download,
     queueName: QueueNames.downloads,
-    prefix: QUEUE_PREFIX,
+    prefix,
     data: parentData,
     opts: {
       jobId: downloadId,
@@ -66,7 +69,7 @@ export function buildDownloadFlow(
       return {
         name: JobNames.chunk,
         queueName: QueueNames.flags,
-        prefix: QUEUE_PREFIX,
+        prefix,
         data,
         opts: { ...childOptions, jobId: chunkJobId(downloadId, chunk) },
       };
