@@ -1,0 +1,67 @@
+// The worker process: reads its configuration, builds the Redis connection, the origin
+// pool, the flag store and the workers, starts them, and on SIGTERM/SIGINT shuts down
+// in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
+// them back to the queue, then close the origin pool and Redis. The only module that
+// reads process.env, handles signals or exits.
+import { closeAll, ConfigError, createLocalFlagStore, createLogger, createRedisConnection } from '@flagship/common';
+import closeWithGrace from 'close-with-grace';
+import { loadConfig, type WorkerConfig } from './config.ts';
+import { createFlagWorkers } from './flag-worker.ts';
+import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
+
+/** Time beyond the jobs' grace period for handing jobs back and closing connections. */
+const CLOSE_MARGIN_MS = 10_000;
+
+function readConfig(): WorkerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`worker: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+function main(): void {
+  const config = readConfig();
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
+  const connection = createRedisConnection(config.REDIS_URL, 'worker');
+  // ioredis reconnects by itself; without a listener each failure is printed raw.
+  connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  const dispatcher = createOriginDispatcher(config);
+  const store = createLocalFlagStore(config.DOWNLOADS_DIR);
+  const workers = createFlagWorkers({ config, connection, dispatcher, store, logger });
+
+  closeWithGrace(
+    { delay: config.SHUTDOWN_TIMEOUT_MS + 2 * CLOSE_MARGIN_MS, logger: { error: (msg) => logger.error(msg) } },
+    async ({ signal, err }) => {
+      if (err !== undefined) logger.error({ err }, 'unexpected error: shutting down');
+      else logger.info({ signal }, 'shutting down');
+      await closeAll(
+        [
+          { name: 'workers', close: () => workers.close() },
+          { name: 'origin pool', close: () => dispatcher.close() },
+          { name: 'redis', close: () => connection.quit() },
+        ],
+        {
+          timeoutMs: config.SHUTDOWN_TIMEOUT_MS + CLOSE_MARGIN_MS,
+          onError: (name, error) => logger.error({ err: error, closing: name }, 'close failed'),
+        },
+      );
+      logger.info('stopped');
+    },
+  );
+
+  workers.run();
+  logger.info(
+    {
+      origin: config.ORIGIN_URL,
+      downloadsDir: config.DOWNLOADS_DIR,
+      workerConcurrency: config.WORKER_CONCURRENCY,
+      flagConcurrency: config.FLAG_CONCURRENCY,
+    },
+    'worker started',
+  );
+}
+
+main();
