@@ -30,6 +30,7 @@ closeWithGrace({ delay: 10_000, logger }, async ({ signal, err }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error');
   else logger.info({ signal }, 'closing');
   await app.close();
+  logger.info('closed');
 });
 
 try {
