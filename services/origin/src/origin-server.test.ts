@@ -190,9 +190,6 @@ describe('origin server: faults', () => {
     const response = await slow.inject('/data/flags/cn/cn.gif');
     expect(response.statusCode).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(39);
-    const quick = performance.now();
-    await slow.inject('/healthz');
-    expect(performance.now() - quick).toBeLessThan(40);
   });
 
   it('rejects bad fault options when built', () => {
