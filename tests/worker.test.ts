@@ -1,0 +1,238 @@
+// The worker's BullMQ wiring against a real Redis: a download flow (parent + chunk
+// children, as the API adds it) runs through createFlagWorkers against a local HTTP
+// origin, and the parent's summary is checked. Also: a chunk that fails for good, and
+// a shutdown that hands a running chunk back to the queue for another worker to finish
+// without downloading any saved flag twice.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  buildDownloadFlow,
+  chunkJobId,
+  createLocalFlagStore,
+  createRedisConnection,
+  Contracts,
+  QueueNames,
+  silentLogger,
+  type DownloadSummary,
+  type FlagStore,
+} from '@flagship/common';
+import { createFlagWorkers, createOriginDispatcher, loadConfig, type FlagWorkers } from '@flagship/worker';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { FlowProducer, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Agent } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const GIF = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(32, 1)]);
+const COUNTRIES: Record<string, string> = {
+  cn: 'China',
+  in: 'India',
+  us: 'United States',
+  jp: 'Japan',
+  br: 'Brazil',
+  de: 'Germany',
+  fr: 'France',
+};
+
+let redis: StartedRedisContainer;
+let redisUrl: string;
+let origin: Server;
+let originUrl: string;
+/** GIF requests per code, across the whole file. */
+const gifHits = new Map<string, number>();
+/** Codes whose GIF the origin holds (never answers) until released. */
+const held = new Map<string, () => void>();
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  redis = await new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start();
+  redisUrl = redis.getConnectionUrl();
+  origin = createServer((req, res) => {
+    const match = /^\/data\/flags\/([a-z]{2})\/(\1\.gif|metadata\.json)$/.exec(req.url ?? '');
+    const cc = match?.[1] ?? '';
+    const country = COUNTRIES[cc];
+    if (match === null || country === undefined) return void res.writeHead(404).end();
+    if (match[2] === 'metadata.json') return void res.end(JSON.stringify({ country }));
+    gifHits.set(cc, (gifHits.get(cc) ?? 0) + 1);
+    const hold = held.get(cc);
+    if (hold !== undefined) return hold(); // never answered: the client has to give up
+    res.writeHead(200, { 'content-type': 'image/gif' }).end(GIF);
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/data/flags`;
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  origin?.closeAllConnections();
+  await new Promise((resolve) => origin?.close(resolve));
+  await redis?.stop();
+});
+
+/** A connection closed after everything registered later (cleanups run in reverse). */
+function redisFor(role: 'worker' | 'events'): Redis {
+  const connection = createRedisConnection(redisUrl, role);
+  cleanups.push(() => connection.quit());
+  return connection;
+}
+
+interface Harness {
+  prefix: string;
+  folder: string;
+  store: FlagStore;
+  /** Adds a download flow and resolves with its summary. */
+  download(codes: string[], options?: { chunkSize?: number; chunkAttempts?: number }): Promise<DownloadSummary>;
+  /** Adds a download flow without waiting. */
+  add(codes: string[], options?: { chunkSize?: number }): Promise<{ id: string; finished: Promise<unknown> }>;
+  startWorkers(overrides?: { store?: FlagStore; env?: Record<string, string> }): Promise<FlagWorkers>;
+}
+
+async function harness(): Promise<Harness> {
+  const prefix = `test-${randomUUID()}`;
+  const folder = await mkdtemp(path.join(tmpdir(), 'flagship-worker-'));
+  const store = createLocalFlagStore(folder);
+  cleanups.push(() => rm(folder, { recursive: true, force: true }));
+  const flows = new FlowProducer({ connection: redisFor('worker'), prefix });
+  const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix });
+  cleanups.push(
+    () => flows.close(),
+    () => events.close(),
+  );
+  await events.waitUntilReady();
+
+  async function add(codes: string[], options: { chunkSize?: number; chunkAttempts?: number } = {}) {
+    const id = randomUUID();
+    const node = await flows.add(buildDownloadFlow(id, codes, { prefix, chunkBackoffMs: 10, ...options }));
+    return { id, finished: node.job.waitUntilFinished(events) };
+  }
+
+  return {
+    prefix,
+    folder,
+    store,
+    add,
+    async download(codes, options) {
+      const { finished } = await add(codes, options);
+      return Contracts.downloadSummary.parse(await finished);
+    },
+    async startWorkers(overrides = {}) {
+      const config = loadConfig({
+        ORIGIN_URL: originUrl,
+        RETRY_BASE_DELAY_MS: '1',
+        ORIGIN_HEADERS_TIMEOUT_MS: '60000',
+        ...overrides.env,
+      });
+      const redisConnection: Redis = redisFor('worker');
+      const dispatcher: Agent = createOriginDispatcher(config);
+      const workers = createFlagWorkers({
+        config,
+        connection: redisConnection,
+        dispatcher,
+        store: overrides.store ?? store,
+        logger: silentLogger(),
+        prefix,
+        progressIntervalMs: 0,
+      });
+      cleanups.push(
+        () => dispatcher.destroy(),
+        () => workers.close(),
+      );
+      workers.run();
+      await workers.waitUntilReady();
+      return workers;
+    },
+  };
+}
+
+describe('flag workers on Redis', () => {
+  it('runs a download flow and returns the summary in request order', async () => {
+    const h = await harness();
+    await h.startWorkers();
+    const summary = await h.download(['CN', 'IN', 'US', 'XK', 'BR'], { chunkSize: 2 });
+    expect(summary).toMatchObject({ total: 5, saved: 4, notFound: 1, failed: 0 });
+    expect(summary.outcomes.map((outcome) => [outcome.code, outcome.status])).toEqual([
+      ['CN', 'OK'],
+      ['IN', 'OK'],
+      ['US', 'OK'],
+      ['XK', 'NOT_FOUND'],
+      ['BR', 'OK'],
+    ]);
+    expect(summary.files).toEqual(['CN_China.gif', 'IN_India.gif', 'US_United_States.gif', 'BR_Brazil.gif']);
+    expect(summary.message).toMatch(/^4 flags downloaded in \d+\.\d\ds \(1 not found\)$/);
+    expect((await readdir(h.folder)).sort()).toEqual([...summary.files].sort());
+  });
+
+  it("reports a chunk that failed for good: its flags are ERROR with the chunk's reason", async () => {
+    const h = await harness();
+    const diskFullFor = 'DE_Germany.gif';
+    await h.startWorkers({
+      store: {
+        save: (name, bytes) =>
+          name === diskFullFor
+            ? Promise.reject(new Error('ENOSPC: no space left on device'))
+            : h.store.save(name, bytes),
+        open: (name) => h.store.open(name),
+      },
+    });
+    const summary = await h.download(['CN', 'IN', 'FR', 'DE'], { chunkSize: 2, chunkAttempts: 2 });
+    expect(summary).toMatchObject({ saved: 3, failed: 1 });
+    // FR was saved before DE failed its chunk, and stays reported as saved.
+    expect(summary.outcomes[2]).toMatchObject({ code: 'FR', status: 'OK' });
+    expect(summary.outcomes[3]).toMatchObject({ code: 'DE', status: 'ERROR' });
+    expect(summary.outcomes[3]?.reason).toContain('ENOSPC');
+  });
+
+  it('hands a running chunk back on shutdown; another worker finishes it without downloading twice', async () => {
+    const h = await harness();
+    let heldRequestArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (heldRequestArrived = resolve));
+    held.set('jp', heldRequestArrived);
+    const first = await h.startWorkers({ env: { FLAG_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '200' } });
+    const { id, finished } = await h.add(['CN', 'IN', 'JP', 'DE'], { chunkSize: 4 });
+    await arrived; // CN and IN are saved; JP hangs
+
+    await first.close(); // past the 200 ms grace: JP is aborted and the chunk goes back to wait
+    const flagsQueue = new Queue(QueueNames.flags, { connection: redisFor('worker'), prefix: h.prefix });
+    cleanups.push(() => flagsQueue.close());
+    const chunk = await flagsQueue.getJob(chunkJobId(id, 0));
+    expect(await chunk?.getState()).toBe('waiting');
+    expect(chunk?.attemptsMade).toBe(0); // handed back, not failed: no attempt spent
+    expect(Contracts.chunkProgress.parse(chunk?.progress).outcomes.map((outcome) => outcome.code)).toEqual([
+      'CN',
+      'IN',
+    ]);
+    held.delete('jp');
+    const before = Object.fromEntries(gifHits);
+    await h.startWorkers();
+    const summary = Contracts.downloadSummary.parse(await finished);
+
+    expect(summary).toMatchObject({ total: 4, saved: 4, failed: 0 });
+    const after = Object.fromEntries(gifHits);
+    expect(after.cn).toBe(before.cn); // not downloaded again
+    expect(after.in).toBe(before.in);
+    expect((after.jp ?? 0) - (before.jp ?? 0)).toBe(1);
+  });
+
+  it('fails a chunk with poisoned job data for good, and the download still completes', async () => {
+    const h = await harness();
+    await h.startWorkers();
+    const id = randomUUID();
+    const flows = new FlowProducer({ connection: redisFor('worker'), prefix: h.prefix });
+    cleanups.push(() => flows.close());
+    const flow = buildDownloadFlow(id, ['CN', 'IN'], { prefix: h.prefix, chunkSize: 1 });
+    const poisoned = flow.children?.[1];
+    if (poisoned !== undefined) poisoned.data = { downloadId: id, chunk: 1, codes: ['../../etc'] };
+    const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    cleanups.push(() => events.close());
+    await events.waitUntilReady();
+    const node = await flows.add(flow);
+    const summary = Contracts.downloadSummary.parse(await node.job.waitUntilFinished(events));
+    expect(summary.outcomes[0]).toMatchObject({ code: 'CN', status: 'OK' });
+    expect(summary.outcomes[1]).toMatchObject({ code: 'IN', status: 'ERROR' });
+    expect(summary.outcomes[1]?.reason).toContain('invalid chunk job data');
+  });
+});
