@@ -1,0 +1,75 @@
+// The Fastify application, built but not listening: main.ts listens, tests inject().
+// Everything it talks to is a parameter, so tests give it in-memory queues or real
+// Redis under a test-only prefix.
+import fastifySseModule, { type SSEPluginOptions } from '@fastify/sse';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { silentLogger, type FlagStore, type Logger } from '@flagship/common';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { ApiConfig } from './config.ts';
+import { createDownloadEventHub } from './downloads/download-events.ts';
+import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
+import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
+import type { DownloadQueues } from './queues/download-queues.ts';
+import { downloadsRoutes } from './routes/downloads.routes.ts';
+import { flagsRoutes } from './routes/flags.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+
+// @fastify/sse is CommonJS whose types declare an ES default export; under Node's ESM
+// interop the default import is module.exports, the fastify-plugin-wrapped plugin
+// (its `.default` is the unwrapped one, which would hide the route hook in a child scope).
+const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOptions>;
+
+/** The parts of ApiConfig the app itself uses (main.ts uses the rest). */
+export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'>;
+
+export interface ApiDeps {
+  config: AppConfig;
+  /** The queues (createBullmqDownloadQueues, or a fake). The app closes them on close. */
+  queues: DownloadQueues;
+  /** Where saved flags are read from. */
+  store: FlagStore;
+  /** Root logger; the app logs under it. Default: silent. */
+  logger?: Logger;
+  /** Clock for elapsed times. Default Date.now. */
+  now?: () => number;
+}
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const logger = deps.logger ?? silentLogger();
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: deps.config.bodyLimitBytes,
+    // Unknown fields in a body are an error to report, not something to strip silently.
+    ajv: { customOptions: { removeAdditional: false } },
+  })
+    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(problemDetailsPlugin);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Flagship API',
+        version: '0.1.0',
+        description: 'Submit, inspect and follow country-flag downloads; fetch the saved flags.',
+      },
+      tags: [{ name: 'downloads' }, { name: 'flags' }, { name: 'health' }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySse, { heartbeatInterval: deps.config.sseHeartbeatMs });
+
+  const hub = createDownloadEventHub(deps.queues.events, logger.child({ component: 'download-events' }));
+  await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
+  await app.register(healthRoutes, { queues: deps.queues });
+  await app.register(downloadsRoutes, {
+    queues: deps.queues,
+    hub,
+    chunkSize: deps.config.chunkSize,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(flagsRoutes, { store: deps.store });
+  return app;
+}

@@ -1,0 +1,248 @@
+// Live progress of downloads for Server-Sent Events. One hub per process listens to
+// the one QueueEvents of each queue and fans events out, in process, to the streams
+// following that download (a Map lookup per event, not a Redis connection per client).
+// A stream subscribes before it reads its first snapshot, and buffers what arrives
+// meanwhile, so no event falls between the snapshot and the subscription.
+import {
+  Contracts,
+  countOutcomes,
+  downloadIdOfChunkJob,
+  silentLogger,
+  type DownloadSummary,
+  type FlagOutcome,
+  type Logger,
+} from '@flagship/common';
+import { DownloadNotFoundError } from '../errors.ts';
+import type { DownloadQueues, DownloadSnapshot, EventSourceLike } from '../queues/download-queues.ts';
+import { DownloadState, toDownloadStatus, type DownloadStatus } from './download-status.ts';
+
+/** What the hub tells a download's followers. */
+export type HubEvent =
+  | { type: 'outcomes'; outcomes: FlagOutcome[] }
+  | { type: 'completed'; summary: DownloadSummary | undefined }
+  | { type: 'failed'; reason: string };
+
+export interface Subscription extends AsyncIterable<HubEvent> {
+  /** Stop: the iteration ends at once, buffered events are dropped. Safe twice. */
+  close(): void;
+}
+
+export interface DownloadEventHub {
+  subscribe(downloadId: string): Subscription;
+  /** Followers right now, for tests and metrics. */
+  readonly size: number;
+  /** End every subscription (shutdown: lets the SSE responses finish). */
+  closeSubscriptions(): void;
+  /** Detach from the QueueEvents. */
+  close(): void;
+}
+
+/** An unbounded single-consumer queue that an async iterator drains. */
+function createSubscription(onClose: () => void): Subscription & { push(event: HubEvent): void } {
+  const buffer: HubEvent[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  return {
+    push(event) {
+      if (closed) return;
+      buffer.push(event);
+      wake?.();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      wake?.();
+      onClose();
+    },
+    async *[Symbol.asyncIterator]() {
+      while (!closed) {
+        const next = buffer.shift();
+        if (next !== undefined) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    },
+  };
+}
+
+export function createDownloadEventHub(
+  events: { downloads: EventSourceLike; flags: EventSourceLike },
+  logger: Logger = silentLogger(),
+): DownloadEventHub {
+  const followers = new Map<string, Set<(event: HubEvent) => void>>();
+
+  function dispatch(downloadId: string | undefined, event: () => HubEvent | undefined): void {
+    const listeners = downloadId === undefined ? undefined : followers.get(downloadId);
+    if (listeners === undefined) return;
+    const value = event();
+    if (value !== undefined) for (const listener of listeners) listener(value);
+  }
+
+  function chunkOutcomes(what: string, value: unknown, check: (v: unknown) => boolean): HubEvent | undefined {
+    if (check(value)) return { type: 'outcomes', outcomes: (value as { outcomes: FlagOutcome[] }).outcomes };
+    logger.warn({ what }, 'ignored a chunk event that does not match its contract');
+    return undefined;
+  }
+
+  const onChunkProgress = ({ jobId, data }: { jobId: string; data: unknown }) =>
+    dispatch(downloadIdOfChunkJob(jobId), () => chunkOutcomes('progress', data, Contracts.chunkProgress.check));
+  const onChunkCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+    dispatch(downloadIdOfChunkJob(jobId), () => chunkOutcomes('result', returnvalue, Contracts.chunkResult.check));
+  const onDownloadCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
+    dispatch(jobId, () => ({
+      type: 'completed',
+      summary: Contracts.downloadSummary.check(returnvalue) ? returnvalue : undefined,
+    }));
+  // QueueEvents' `failed` is final: a job that will be retried is `delayed`/`waiting` instead.
+  const onDownloadFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) =>
+    dispatch(jobId, () => ({ type: 'failed', reason: failedReason }));
+
+  events.flags.on('progress', onChunkProgress);
+  events.flags.on('completed', onChunkCompleted);
+  events.downloads.on('completed', onDownloadCompleted);
+  events.downloads.on('failed', onDownloadFailed);
+
+  const open = new Set<Subscription>();
+  return {
+    subscribe(downloadId) {
+      let listeners = followers.get(downloadId);
+      if (listeners === undefined) followers.set(downloadId, (listeners = new Set()));
+      const subscription = createSubscription(() => {
+        listeners.delete(subscription.push);
+        if (listeners.size === 0 && followers.get(downloadId) === listeners) followers.delete(downloadId);
+        open.delete(subscription);
+      });
+      listeners.add(subscription.push);
+      open.add(subscription);
+      return subscription;
+    },
+    get size() {
+      return open.size;
+    },
+    closeSubscriptions() {
+      for (const subscription of [...open]) subscription.close();
+    },
+    close() {
+      this.closeSubscriptions();
+      events.flags.off('progress', onChunkProgress);
+      events.flags.off('completed', onChunkCompleted);
+      events.downloads.off('completed', onDownloadCompleted);
+      events.downloads.off('failed', onDownloadFailed);
+    },
+  };
+}
+
+/** One Server-Sent Event: its name and JSON data. */
+export type DownloadEvent =
+  | { event: 'status'; data: DownloadStatus }
+  | { event: 'progress'; data: ProgressData }
+  | { event: 'completed'; data: DownloadStatus }
+  | { event: 'failed'; data: DownloadStatus };
+
+export interface ProgressData {
+  done: number;
+  total: number;
+  saved: number;
+  notFound: number;
+  failed: number;
+  /** Outcomes decided since the previous event. */
+  outcomes: FlagOutcome[];
+}
+
+export interface DownloadEventStream extends AsyncIterable<DownloadEvent> {
+  close(): void;
+}
+
+export interface FollowDownloadDeps {
+  hub: DownloadEventHub;
+  queues: Pick<DownloadQueues, 'readSnapshot'>;
+  now?: () => number;
+}
+
+function isFinished(status: DownloadStatus): boolean {
+  return status.state === DownloadState.completed || status.state === DownloadState.failed;
+}
+
+function finalEvent(status: DownloadStatus): DownloadEvent {
+  return status.state === DownloadState.failed
+    ? { event: 'failed', data: status }
+    : { event: 'completed', data: status };
+}
+
+/**
+ * Follow one download: `status` first, then `progress` as chunks report, then
+ * `completed` (or `failed`) and the end. Throws DownloadNotFoundError before any event
+ * when there is no such download, so the route can still answer 404.
+ */
+export async function followDownload(downloadId: string, deps: FollowDownloadDeps): Promise<DownloadEventStream> {
+  const now = deps.now ?? Date.now;
+  const subscription = deps.hub.subscribe(downloadId);
+  let snapshot: DownloadSnapshot | undefined;
+  try {
+    snapshot = await deps.queues.readSnapshot(downloadId);
+  } catch (error) {
+    subscription.close();
+    throw error;
+  }
+  if (snapshot === undefined) {
+    subscription.close();
+    throw new DownloadNotFoundError(downloadId);
+  }
+  const first = toDownloadStatus(snapshot, now());
+
+  /** The final status: from the summary the event carried, or read again from Redis. */
+  async function finishedStatus(
+    state: 'completed' | 'failed',
+    summary: DownloadSummary | undefined,
+    reason?: string,
+  ): Promise<DownloadStatus> {
+    if (summary !== undefined) {
+      return toDownloadStatus({ ...snapshot!, state, returnValue: summary, finishedAt: now() }, now());
+    }
+    const latest = await deps.queues.readSnapshot(downloadId).catch(() => undefined);
+    const fallback = { ...snapshot!, state, ...(reason === undefined ? {} : { failedReason: reason }) };
+    return toDownloadStatus(latest?.state === state ? latest : fallback, now());
+  }
+
+  async function* events(): AsyncGenerator<DownloadEvent> {
+    try {
+      yield { event: 'status', data: first };
+      if (isFinished(first)) {
+        yield finalEvent(first);
+        return;
+      }
+      const requested = new Set(
+        Contracts.downloadJobData.check(snapshot!.data) ? snapshot!.data.codes : first.outcomes.map((o) => o.code),
+      );
+      const seen = new Map(first.outcomes.map((outcome) => [outcome.code, outcome]));
+      for await (const hubEvent of subscription) {
+        if (hubEvent.type === 'outcomes') {
+          const fresh = hubEvent.outcomes.filter((o) => requested.has(o.code) && !seen.has(o.code));
+          if (fresh.length === 0) continue;
+          for (const outcome of fresh) seen.set(outcome.code, outcome);
+          yield {
+            event: 'progress',
+            data: { done: seen.size, total: first.total, ...countOutcomes(seen.values()), outcomes: fresh },
+          };
+        } else if (hubEvent.type === 'completed') {
+          yield finalEvent(await finishedStatus('completed', hubEvent.summary));
+          return;
+        } else {
+          yield finalEvent(await finishedStatus('failed', undefined, hubEvent.reason));
+          return;
+        }
+      }
+    } finally {
+      subscription.close();
+    }
+  }
+
+  const iterator = events();
+  return {
+    close: () => subscription.close(),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+}

@@ -1,0 +1,144 @@
+// A download's status for GET /v1/downloads/:id and the first SSE event: state, counts
+// and per-flag outcomes. Complete downloads are read from the parent's summary; running
+// ones from the finished chunks' results plus the running chunks' cumulative progress.
+// Pure: it reads a snapshot, so it is tested with fake job data.
+import {
+  Contracts,
+  countOutcomes,
+  reportLine,
+  type DownloadSummary,
+  type FlagOutcome,
+  type OutcomeCounts,
+} from '@flagship/common';
+import { DownloadNotFoundError } from '../errors.ts';
+import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
+
+export const DownloadState = {
+  queued: 'queued',
+  running: 'running',
+  completed: 'completed',
+  failed: 'failed',
+} as const;
+export type DownloadState = (typeof DownloadState)[keyof typeof DownloadState];
+
+export interface DownloadLinks {
+  self: string;
+  events: string;
+}
+
+export interface DownloadStatus extends OutcomeCounts {
+  id: string;
+  state: DownloadState;
+  total: number;
+  /** Flags with an outcome so far. */
+  done: number;
+  elapsedSeconds: number;
+  createdAt: string;
+  finishedAt?: string;
+  message?: string;
+  files: string[];
+  outcomes: FlagOutcome[];
+  links: DownloadLinks;
+}
+
+export function downloadLinks(downloadId: string): DownloadLinks {
+  const self = `/v1/downloads/${downloadId}`;
+  return { self, events: `${self}/events` };
+}
+
+function requestedCodes(snapshot: DownloadSnapshot): string[] {
+  return Contracts.downloadJobData.check(snapshot.data) ? snapshot.data.codes : [];
+}
+
+/** Outcomes known so far, one per code, from the chunks' results and progress. */
+export function outcomesFromChunks(snapshot: DownloadSnapshot): Map<string, FlagOutcome> {
+  const byCode = new Map<string, FlagOutcome>();
+  const add = (outcomes: readonly FlagOutcome[]) => outcomes.forEach((o) => byCode.set(o.code, o));
+  for (const chunk of snapshot.chunks) {
+    if (chunk.status === 'completed' && Contracts.chunkResult.check(chunk.result)) add(chunk.result.outcomes);
+    else if (Contracts.chunkProgress.check(chunk.progress)) add(chunk.progress.outcomes);
+    if (chunk.status === 'failed' && Array.isArray(chunk.codes)) {
+      for (const code of chunk.codes) {
+        if (typeof code === 'string' && !byCode.has(code)) {
+          byCode.set(code, { code, status: 'ERROR', reason: chunk.failedReason ?? 'chunk job failed', attempts: 0 });
+        }
+      }
+    }
+  }
+  return byCode;
+}
+
+function stateOf(snapshot: DownloadSnapshot, outcomes: number): DownloadState {
+  if (snapshot.state === 'completed') return DownloadState.completed;
+  if (snapshot.state === 'failed') return DownloadState.failed;
+  const started = outcomes > 0 || snapshot.chunks.some((chunk) => chunk.started || chunk.status !== 'pending');
+  return snapshot.state === 'waiting-children' && !started ? DownloadState.queued : DownloadState.running;
+}
+
+function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): DownloadStatus {
+  return {
+    id: snapshot.id,
+    state: DownloadState.completed,
+    total: summary.total,
+    done: summary.outcomes.length,
+    saved: summary.saved,
+    notFound: summary.notFound,
+    failed: summary.failed,
+    elapsedSeconds: summary.elapsedSeconds,
+    createdAt: new Date(snapshot.createdAt).toISOString(),
+    ...(snapshot.finishedAt === undefined ? {} : { finishedAt: isoTime(snapshot.finishedAt) }),
+    message: summary.message,
+    files: summary.files,
+    outcomes: summary.outcomes,
+    links: downloadLinks(snapshot.id),
+  };
+}
+
+export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): DownloadStatus {
+  if (snapshot.state === 'completed' && Contracts.downloadSummary.check(snapshot.returnValue)) {
+    return fromSummary(snapshot, snapshot.returnValue);
+  }
+  const codes = requestedCodes(snapshot);
+  const byCode = outcomesFromChunks(snapshot);
+  const outcomes = codes.flatMap((code) => byCode.get(code) ?? []);
+  const counts = countOutcomes(outcomes);
+  const state = stateOf(snapshot, outcomes.length);
+  const finished = state === DownloadState.completed || state === DownloadState.failed;
+  const endMs = finished ? (snapshot.finishedAt ?? nowMs) : nowMs;
+  const elapsedSeconds = Math.max(0, (endMs - snapshot.createdAt) / 1000);
+  const message =
+    state === DownloadState.failed
+      ? `download failed: ${snapshot.failedReason ?? 'unknown reason'}`
+      : state === DownloadState.completed
+        ? reportLine(counts, elapsedSeconds)
+        : undefined;
+  return {
+    id: snapshot.id,
+    state,
+    total: codes.length,
+    done: outcomes.length,
+    ...counts,
+    elapsedSeconds,
+    createdAt: new Date(snapshot.createdAt).toISOString(),
+    ...(finished && snapshot.finishedAt !== undefined ? { finishedAt: isoTime(snapshot.finishedAt) } : {}),
+    ...(message === undefined ? {} : { message }),
+    files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
+    outcomes,
+    links: downloadLinks(snapshot.id),
+  };
+}
+
+export interface DownloadStatusDeps {
+  queues: Pick<DownloadQueues, 'readSnapshot'>;
+  now?: () => number;
+}
+
+export async function getDownloadStatus(downloadId: string, deps: DownloadStatusDeps): Promise<DownloadStatus> {
+  const snapshot = await deps.queues.readSnapshot(downloadId);
+  if (snapshot === undefined) throw new DownloadNotFoundError(downloadId);
+  return toDownloadStatus(snapshot, (deps.now ?? Date.now)());
+}

@@ -1,0 +1,59 @@
+// The API's errors. Each carries the HTTP status and the stable `code` of the
+// problem+json body it becomes (RFC 9457); the problem-details plugin does the mapping,
+// so logic functions throw these without knowing about Fastify.
+import { FlagshipError } from '@flagship/common';
+
+/** One reason a request was refused, naming the field (a JSON pointer into the request). */
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+export class ApiError extends FlagshipError {
+  readonly status: number;
+  readonly title: string;
+  readonly errors: readonly FieldError[] | undefined;
+
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    options: { cause?: unknown; errors?: readonly FieldError[] } = {},
+  ) {
+    super(code, detail, { cause: options.cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title;
+    this.errors = options.errors;
+  }
+}
+
+export class InvalidRequestError extends ApiError {
+  constructor(detail: string, errors: readonly FieldError[]) {
+    super(400, 'FLAGSHIP_INVALID_REQUEST', 'Invalid request', detail, { errors });
+    this.name = 'InvalidRequestError';
+  }
+}
+
+export class DownloadNotFoundError extends ApiError {
+  constructor(downloadId: string) {
+    super(404, 'FLAGSHIP_DOWNLOAD_NOT_FOUND', 'Download not found', `no download with id ${downloadId}`);
+    this.name = 'DownloadNotFoundError';
+  }
+}
+
+export class FlagNotFoundError extends ApiError {
+  constructor(fileName: string) {
+    super(404, 'FLAGSHIP_FLAG_NOT_FOUND', 'Flag not found', `no saved flag named ${JSON.stringify(fileName)}`);
+    this.name = 'FlagNotFoundError';
+  }
+}
+
+/** Redis did not answer (down, unreachable, or slower than the request timeout). */
+export class QueueUnavailableError extends ApiError {
+  constructor(detail: string, options: { cause?: unknown } = {}) {
+    super(503, 'FLAGSHIP_QUEUE_UNAVAILABLE', 'Queue unavailable', detail, options);
+    this.name = 'QueueUnavailableError';
+  }
+}

@@ -1,0 +1,51 @@
+// Composition root of the API: configuration, logger, Redis connections, the app,
+// listening, and an orderly shutdown on SIGTERM/SIGINT (stop accepting, end the event
+// streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
+import closeWithGrace from 'close-with-grace';
+import type { Redis } from 'ioredis';
+import { closeAll, createLocalFlagStore, createLogger, createRedisConnection } from '@flagship/common';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
+
+/** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
+async function closeRedis(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') await connection.quit();
+  else connection.disconnect();
+}
+
+const config = loadConfig(process.env);
+const logger = createLogger({ name: 'api', level: config.logLevel });
+
+const producer = createRedisConnection(config.redisUrl, 'producer');
+const events = createRedisConnection(config.redisUrl, 'events');
+for (const [role, connection] of Object.entries({ producer, events })) {
+  // ioredis reconnects by itself; without a listener it prints every failed attempt.
+  connection.on('error', (error: Error) => logger.warn({ role, err: error.message }, 'redis connection error'));
+}
+
+const queues = createBullmqDownloadQueues({
+  connection: producer,
+  eventsConnection: events,
+  timeoutMs: config.redisTimeoutMs,
+  logger: logger.child({ component: 'queues' }),
+});
+const app = await buildApp({ config, queues, store: createLocalFlagStore(config.downloadsDir), logger });
+
+closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an error');
+  else logger.info({ signal }, 'shutting down');
+  await closeAll(
+    [
+      { name: 'http server, event streams and queues', close: () => app.close() },
+      { name: 'redis producer', close: () => closeRedis(producer) },
+      { name: 'redis events', close: () => closeRedis(events) },
+    ],
+    {
+      timeoutMs: config.shutdownTimeoutMs,
+      onError: (name, error) => logger.error({ err: error, component: name }, 'close failed'),
+    },
+  );
+});
+
+await app.listen({ port: config.port, host: config.host });

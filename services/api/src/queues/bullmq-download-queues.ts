@@ -1,0 +1,174 @@
+// The DownloadQueues port over BullMQ and Redis. Producer calls go through one shared
+// connection that fails fast (enableOfflineQueue off): a request while Redis is away
+// gets a QueueUnavailableError (503) at once, or after `timeoutMs` at worst, never a
+// hang. Events come from one QueueEvents per queue, each on its own duplicate of the
+// events connection (XREAD BLOCK must not share a connection).
+import { FlowProducer, Queue, QueueEvents, type FlowJob, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  QUEUE_PREFIX,
+  QueueNames,
+  closeAll,
+  once,
+  silentLogger,
+  type ChunkJobData,
+  type ChunkResult,
+  type DownloadJobData,
+  type DownloadSummary,
+  type Logger,
+} from '@flagship/common';
+import { QueueUnavailableError } from '../errors.ts';
+import type { ChunkSnapshot, DownloadQueues, DownloadSnapshot } from './download-queues.ts';
+
+export interface BullmqDownloadQueuesOptions {
+  /** Producer connection (createRedisConnection(url, 'producer')); shared, not closed here. */
+  connection: Redis;
+  /** Connection for QueueEvents (role 'events'); duplicated per queue, not closed here. */
+  eventsConnection: Redis;
+  /** BullMQ key prefix. Default QUEUE_PREFIX. */
+  prefix?: string;
+  /** Longest wait for one Redis operation before a 503. Default 1000 ms. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+const CONNECTION_ERROR =
+  /Connection is closed|enableOfflineQueue|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|MaxRetriesPerRequest|Reached the max retries/i;
+
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return CONNECTION_ERROR.test(`${error.name} ${code} ${error.message}`);
+}
+
+function timeout(ms: number, what: string): { promise: Promise<never>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not answer ${what} within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions): DownloadQueues {
+  const { connection, eventsConnection } = options;
+  const prefix = options.prefix ?? QUEUE_PREFIX;
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const logger = options.logger ?? silentLogger();
+
+  const flowProducer = new FlowProducer({ connection, prefix });
+  const downloads = new Queue<DownloadJobData, DownloadSummary>(QueueNames.downloads, { connection, prefix });
+  const flags = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  const downloadEvents = new QueueEvents(QueueNames.downloads, { connection: eventsConnection, prefix });
+  const flagEvents = new QueueEvents(QueueNames.flags, { connection: eventsConnection, prefix });
+  // An EventEmitter 'error' without a listener throws: Redis going away must be logged, not crash us.
+  const emitters: Record<string, { on(event: 'error', listener: (error: Error) => void): unknown }> = {
+    flowProducer,
+    downloads,
+    flags,
+    downloadEvents,
+    flagEvents,
+  };
+  for (const [name, emitter] of Object.entries(emitters)) {
+    // The connections' own owners (main.ts) log their errors; these repeat them per object.
+    emitter.on('error', (error: Error) => logger.debug({ queue: name, err: error.message }, 'queue connection error'));
+  }
+
+  /** Run one Redis operation: fail fast when the connection is down, 503 on connection errors. */
+  async function guarded<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    if (connection.status !== 'ready') throw new QueueUnavailableError(`Redis is not connected (${connection.status})`);
+    const timer = timeout(timeoutMs, what);
+    try {
+      return await Promise.race([operation(), timer.promise]);
+    } catch (error) {
+      if (error instanceof QueueUnavailableError) throw error;
+      if (isConnectionError(error) || connection.status !== 'ready') {
+        throw new QueueUnavailableError(`Redis failed during ${what}: ${(error as Error).message}`, { cause: error });
+      }
+      throw error;
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  const flagsKeyPrefix = `${prefix}:${QueueNames.flags}:`;
+  function chunkIdOfKey(key: string): string | undefined {
+    return key.startsWith(flagsKeyPrefix) ? key.slice(flagsKeyPrefix.length) : undefined;
+  }
+
+  async function readChunk(
+    jobId: string,
+    status: ChunkSnapshot['status'],
+    failedReason?: string,
+  ): Promise<ChunkSnapshot> {
+    const job: Job | undefined = await flags.getJob(jobId);
+    return {
+      jobId,
+      status,
+      started: job?.processedOn !== undefined && job.processedOn !== null,
+      progress: job?.progress,
+      ...(status === 'failed' ? { codes: (job?.data as { codes?: unknown } | undefined)?.codes } : {}),
+      ...(failedReason === undefined ? {} : { failedReason }),
+    };
+  }
+
+  async function readChunks(parent: Job): Promise<ChunkSnapshot[]> {
+    const dependencies = await parent.getDependencies();
+    const chunks: Promise<ChunkSnapshot>[] = [];
+    for (const [key, result] of Object.entries(dependencies.processed ?? {})) {
+      const jobId = chunkIdOfKey(key);
+      if (jobId !== undefined) chunks.push(Promise.resolve({ jobId, status: 'completed', started: true, result }));
+    }
+    for (const key of dependencies.unprocessed ?? []) {
+      const jobId = chunkIdOfKey(key);
+      if (jobId !== undefined) chunks.push(readChunk(jobId, 'pending'));
+    }
+    for (const [key, reason] of Object.entries(dependencies.ignored ?? {})) {
+      const jobId = chunkIdOfKey(key);
+      if (jobId !== undefined) chunks.push(readChunk(jobId, 'failed', String(reason)));
+    }
+    return Promise.all(chunks);
+  }
+
+  async function readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined> {
+    const parent = await downloads.getJob(downloadId);
+    if (parent === undefined || parent === null) return undefined;
+    const state = await parent.getState();
+    if (state === 'unknown') return undefined;
+    return {
+      id: downloadId,
+      state,
+      data: parent.data,
+      createdAt: parent.timestamp,
+      ...(parent.finishedOn ? { finishedAt: parent.finishedOn } : {}),
+      ...(state === 'completed' ? { returnValue: parent.returnvalue } : {}),
+      ...(parent.failedReason ? { failedReason: parent.failedReason } : {}),
+      chunks: state === 'completed' ? [] : await readChunks(parent),
+    };
+  }
+
+  return {
+    prefix,
+    events: { downloads: downloadEvents, flags: flagEvents },
+    async addFlow(flow: FlowJob) {
+      await guarded('adding a download', () => flowProducer.add(flow));
+    },
+    readSnapshot: (downloadId) => guarded('reading a download', () => readSnapshot(downloadId)),
+    async ping() {
+      await guarded('PING', () => connection.ping());
+    },
+    // All at once, each under the deadline: a QueueEvents whose connection never came up
+    // waits for it forever, and must not hold the others (or the shutdown) back.
+    close: once(async () => {
+      const closers = { downloadEvents, flagEvents, flowProducer, downloads, flags };
+      await Promise.all(
+        Object.entries(closers).map(([name, closer]) =>
+          closeAll([{ name, close: () => closer.close() }], {
+            timeoutMs: Math.max(2 * timeoutMs, 500),
+            onError: (_, error) => logger.warn({ queue: name, err: (error as Error).message }, 'closing failed'),
+          }).catch(() => undefined),
+        ),
+      );
+    }),
+  };
+}

@@ -1,0 +1,59 @@
+// The port between the API's logic and the queue engine: what the API needs from
+// BullMQ, as plain data. The BullMQ adapter (bullmq-download-queues.ts) implements it
+// over Redis; unit tests implement it in memory. Values read from Redis stay `unknown`
+// here: the logic checks them against the common contracts (Redis is a trust boundary).
+import type { FlowJob } from 'bullmq';
+
+/** One chunk job of a download, as far as the status needs it. */
+export interface ChunkSnapshot {
+  jobId: string;
+  /** completed: its result is in `result`; failed: failed for good and ignored by the parent. */
+  status: 'completed' | 'failed' | 'pending';
+  /** A worker has picked it up at least once. */
+  started: boolean;
+  /** Return value (ChunkResult), completed chunks only. */
+  result?: unknown;
+  /** Last progress (ChunkProgress), pending and failed chunks. */
+  progress?: unknown;
+  /** The chunk's codes (from its job data), failed chunks only. */
+  codes?: unknown;
+  failedReason?: string;
+}
+
+/** A download's parent job and, unless it is complete, its chunks. */
+export interface DownloadSnapshot {
+  id: string;
+  /** BullMQ state of the parent job: waiting-children, waiting, active, completed, failed, ... */
+  state: string;
+  /** Parent job data (DownloadJobData). */
+  data: unknown;
+  /** When the download was accepted, ms since the epoch. */
+  createdAt: number;
+  finishedAt?: number;
+  /** Parent return value (DownloadSummary), completed only. */
+  returnValue?: unknown;
+  failedReason?: string;
+  chunks: ChunkSnapshot[];
+}
+
+/** Anything with EventEmitter's on/off: BullMQ's QueueEvents, or a plain emitter in tests. */
+export interface EventSourceLike {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- listeners of differently typed events
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+export interface DownloadQueues {
+  /** The BullMQ key prefix the flows are added under. */
+  readonly prefix: string;
+  addFlow(flow: FlowJob): Promise<void>;
+  /** The download's jobs, or undefined when there is no such download. */
+  readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined>;
+  /** Resolves when Redis answers PING in time; throws QueueUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** One QueueEvents per queue for the whole process. */
+  readonly events: { downloads: EventSourceLike; flags: EventSourceLike };
+  /** Closes what the adapter created (not the Redis connections it was given). Safe twice. */
+  close(): Promise<void>;
+}

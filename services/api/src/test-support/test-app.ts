@@ -1,0 +1,40 @@
+// Builds the app over fake queues and a temporary flag folder, for route tests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLocalFlagStore } from '@flagship/common';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppConfig } from '../app.ts';
+import type { DownloadQueues } from '../queues/download-queues.ts';
+import { createFakeDownloadQueues, type FakeDownloadQueues } from './fake-download-queues.ts';
+
+export const TEST_CONFIG: AppConfig = { chunkSize: 25, bodyLimitBytes: 4_096, sseHeartbeatMs: 60_000 };
+
+export interface TestApp<Q extends DownloadQueues> {
+  app: FastifyInstance;
+  queues: Q;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function buildTestApp(): Promise<TestApp<FakeDownloadQueues>>;
+export async function buildTestApp<Q extends DownloadQueues>(queues: Q, now?: () => number): Promise<TestApp<Q>>;
+export async function buildTestApp(queues?: DownloadQueues, now?: () => number): Promise<TestApp<DownloadQueues>> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'flagship-api-'));
+  const q = queues ?? createFakeDownloadQueues();
+  const app = await buildApp({
+    config: TEST_CONFIG,
+    queues: q,
+    store: createLocalFlagStore(dir),
+    ...(now ? { now } : {}),
+  });
+  return {
+    app,
+    queues: q,
+    dir,
+    async close() {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
