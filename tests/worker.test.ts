@@ -3,7 +3,12 @@
 // origin, and the parent's summary is checked. Also: a chunk that fails for good, and
 // a shutdown that hands a running chunk back to the queue for another worker to finish
 // without downloading any saved flag twice.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +25,13 @@ import {
   type DownloadSummary,
   type FlagStore,
 } from '@flagship/common';
-import { createFlagWorkers, createOriginDispatcher, loadConfig, type FlagWorkers } from '@flagship/worker';
+import {
+  createFlagWorkers,
+  createOriginDispatcher,
+  loadConfig,
+  type FlagWorkers,
+  type FlagWorkersOptions,
+} from '@flagship/worker';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -88,7 +99,11 @@ interface Harness {
   download(codes: string[], options?: { chunkSize?: number; chunkAttempts?: number }): Promise<DownloadSummary>;
   /** Adds a download flow without waiting. */
   add(codes: string[], options?: { chunkSize?: number }): Promise<{ id: string; finished: Promise<unknown> }>;
-  startWorkers(overrides?: { store?: FlagStore; env?: Record<string, string> }): Promise<FlagWorkers>;
+  startWorkers(overrides?: {
+    store?: FlagStore;
+    env?: Record<string, string>;
+    settings?: FlagWorkersOptions['workerSettings'];
+  }): Promise<FlagWorkers>;
 }
 
 async function harness(): Promise<Harness> {
@@ -136,6 +151,7 @@ async function harness(): Promise<Harness> {
         logger: silentLogger(),
         prefix,
         progressIntervalMs: 0,
+        workerSettings: overrides.settings,
       });
       cleanups.push(
         () => dispatcher.destroy(),
@@ -235,4 +251,109 @@ describe('flag workers on Redis', () => {
     expect(summary.outcomes[1]).toMatchObject({ code: 'IN', status: 'ERROR' });
     expect(summary.outcomes[1]?.reason).toContain('invalid chunk job data');
   });
+
+  it('takes over the chunk of a killed worker process and skips the flags it had saved', async () => {
+    const h = await harness();
+    let heldRequestArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (heldRequestArrived = resolve));
+    held.set('fr', heldRequestArrived);
+    const progress = new QueueEvents(QueueNames.flags, { connection: redisFor('events'), prefix: h.prefix });
+    cleanups.push(() => progress.close());
+    await progress.waitUntilReady();
+    const twoSaved = new Promise<void>((resolve) =>
+      progress.on('progress', ({ data }) => {
+        if (Contracts.chunkProgress.check(data) && data.outcomes.length >= 2) resolve();
+      }),
+    );
+
+    const child = await startWorkerProcess(h, { FLAG_CONCURRENCY: '1' });
+    const { finished } = await h.add(['CN', 'IN', 'FR', 'DE'], { chunkSize: 4 });
+    await Promise.all([arrived, twoSaved]); // CN and IN saved and reported; FR hangs
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    held.delete('fr');
+    const before = Object.fromEntries(gifHits);
+
+    await h.startWorkers({ settings: { lockDuration: 1_000, stalledInterval: 200 } });
+    const summary = Contracts.downloadSummary.parse(await finished);
+    expect(summary).toMatchObject({ total: 4, saved: 4, failed: 0 });
+    const after = Object.fromEntries(gifHits);
+    expect(after.cn).toBe(before.cn);
+    expect(after.in).toBe(before.in);
+    expect((after.fr ?? 0) - (before.fr ?? 0)).toBe(1);
+  });
+
+  it('main.ts starts a worker process and exits 0 on SIGTERM', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'flagship-worker-main-'));
+    cleanups.push(() => rm(folder, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../services/worker/src/main.ts')], {
+      env: { ...process.env, REDIS_URL: redisUrl, ORIGIN_URL: originUrl, DOWNLOADS_DIR: folder, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanups.push(async () => child.kill('SIGKILL'));
+    const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+    const messages: string[] = [];
+    const started = new Promise<void>((resolve) =>
+      lines.on('line', (line) => {
+        messages.push((JSON.parse(line) as { msg: string }).msg);
+        if (messages.includes('worker started')) resolve();
+      }),
+    );
+    await started;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(messages).toContain('stopped');
+  });
 });
+
+/**
+ * A worker in its own process (the logic a real one runs, with short locks), so the
+ * test can kill it without a chance to clean up.
+ */
+async function startWorkerProcess(h: Harness, env: Record<string, string>): Promise<ChildProcess> {
+  const scriptFolder = await mkdtemp(path.join(tmpdir(), 'flagship-worker-child-'));
+  cleanups.push(() => rm(scriptFolder, { recursive: true, force: true }));
+  const moduleUrl = (relative: string) => pathToFileURL(path.resolve(import.meta.dirname, relative)).href;
+  const script = path.join(scriptFolder, 'worker-child.mjs');
+  await writeFile(
+    script,
+    `import { createFlagWorkers, createOriginDispatcher, loadConfig } from '${moduleUrl('../services/worker/src/index.ts')}';
+import { createLocalFlagStore, createRedisConnection, silentLogger } from '${moduleUrl('../packages/common/src/index.ts')}';
+const config = loadConfig(process.env);
+const workers = createFlagWorkers({
+  config,
+  connection: createRedisConnection(config.REDIS_URL, 'worker'),
+  dispatcher: createOriginDispatcher(config),
+  store: createLocalFlagStore(config.DOWNLOADS_DIR),
+  logger: silentLogger(),
+  prefix: process.env.TEST_PREFIX,
+  progressIntervalMs: 0,
+  workerSettings: { lockDuration: 1000, stalledInterval: 200 },
+});
+workers.run();
+await workers.waitUntilReady();
+console.log('ready');
+`,
+  );
+  const child = spawn(process.execPath, [script], {
+    env: {
+      ...process.env,
+      ...env,
+      REDIS_URL: redisUrl,
+      ORIGIN_URL: originUrl,
+      DOWNLOADS_DIR: h.folder,
+      ORIGIN_HEADERS_TIMEOUT_MS: '60000',
+      TEST_PREFIX: h.prefix,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(async () => child.kill('SIGKILL'));
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  await new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => line === 'ready' && resolve());
+    child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
+  });
+  return child;
+}
