@@ -89,7 +89,7 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   );
   const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(QueueNames.downloads, runDownloadJob, {
     ...common,
-    concurrency: Math.max(1, config.WORKER_CONCURRENCY),
+    concurrency: config.WORKER_CONCURRENCY,
   });
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
   listen(downloadWorker, logger.child({ component: 'download-worker' }));
