@@ -23,7 +23,7 @@ export type HubEvent =
   | { type: 'failed'; reason: string };
 
 export interface Subscription extends AsyncIterable<HubEvent> {
-  /** Stop: the iteration ends at once, buffered events are dropped. Safe twice. */
+  /** Stop: the iteration ends at once, buffered events are dropped. Safe twice; leaving the loop does it too. */
   close(): void;
 }
 
@@ -55,14 +55,18 @@ function createSubscription(onClose: () => void): Subscription & { push(event: H
       onClose();
     },
     async *[Symbol.asyncIterator]() {
-      while (!closed) {
-        const next = buffer.shift();
-        if (next !== undefined) {
-          yield next;
-          continue;
+      try {
+        while (!closed) {
+          const next = buffer.shift();
+          if (next !== undefined) {
+            yield next;
+            continue;
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
         }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+      } finally {
+        this.close(); // a consumer that stops iterating (break, throw) unsubscribes
       }
     },
   };

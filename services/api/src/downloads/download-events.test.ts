@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { DownloadNotFoundError } from '../errors.ts';
+import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
+import { DOWNLOAD_ID, notFound, ok, progress, result, snapshot, summary } from '../test-support/fixtures.ts';
+import { createDownloadEventHub, followDownload, type DownloadEvent, type HubEvent } from './download-events.ts';
+
+const OTHER_ID = '00000000-0000-4000-8000-000000000000';
+
+async function collect(iterable: AsyncIterable<DownloadEvent>): Promise<DownloadEvent[]> {
+  const events: DownloadEvent[] = [];
+  for await (const event of iterable) events.push(event);
+  return events;
+}
+
+describe('createDownloadEventHub', () => {
+  it("routes chunk and download events to that download's subscribers only", async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    const mine = hub.subscribe(DOWNLOAD_ID);
+    const other = hub.subscribe(OTHER_ID);
+    queues.emitters.flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c0`, data: progress(0, [ok('BR')]) });
+    queues.emitters.flags.emit('progress', { jobId: `${OTHER_ID}-c0`, data: progress(0, [ok('FR')]) });
+    queues.emitters.flags.emit('completed', { jobId: `${DOWNLOAD_ID}-c1`, returnvalue: result(1, [ok('CN')]) });
+    queues.emitters.downloads.emit('completed', { jobId: DOWNLOAD_ID, returnvalue: summary([ok('BR'), ok('CN')]) });
+    const seen: HubEvent[] = [];
+    for await (const event of mine) {
+      seen.push(event);
+      if (event.type === 'completed') break;
+    }
+    expect(seen).toEqual([
+      { type: 'outcomes', outcomes: [ok('BR')] },
+      { type: 'outcomes', outcomes: [ok('CN')] },
+      { type: 'completed', summary: summary([ok('BR'), ok('CN')]) },
+    ]);
+    other.close();
+    expect(hub.size).toBe(0);
+    hub.close();
+    expect(queues.emitters.flags.listenerCount('progress')).toBe(0);
+  });
+
+  it('drops events that break their contract (Redis is a trust boundary)', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    const subscription = hub.subscribe(DOWNLOAD_ID);
+    queues.emitters.flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c0`, data: { outcomes: 'all of them' } });
+    queues.emitters.flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c0`, data: 42 });
+    queues.emitters.flags.emit('progress', { jobId: 'no-chunk-suffix', data: progress(0, [ok('BR')]) });
+    queues.emitters.downloads.emit('completed', { jobId: DOWNLOAD_ID, returnvalue: '<script>' });
+    const [first] = await (async () => {
+      for await (const event of subscription) return [event];
+      return [];
+    })();
+    expect(first).toEqual({ type: 'completed', summary: undefined });
+    hub.close();
+  });
+
+  it('ends every subscription on closeSubscriptions (shutdown)', async () => {
+    const hub = createDownloadEventHub(createFakeDownloadQueues().events);
+    const subscription = hub.subscribe(DOWNLOAD_ID);
+    const drained = (async () => {
+      for await (const _ of subscription) void _;
+      return 'ended';
+    })();
+    hub.closeSubscriptions();
+    await expect(drained).resolves.toBe('ended');
+    expect(hub.size).toBe(0);
+  });
+});
+
+describe('followDownload', () => {
+  it('sends status then completed at once for a finished download', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    const outcomes = [ok('BR'), ok('CN'), ok('IN'), ok('US')];
+    queues.snapshots.set(DOWNLOAD_ID, snapshot({ state: 'completed', returnValue: summary(outcomes), chunks: [] }));
+    const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
+    expect(events.map((e) => [e.event, e.data.state])).toEqual([
+      ['status', 'completed'],
+      ['completed', 'completed'],
+    ]);
+    expect(hub.size).toBe(0);
+  });
+
+  it('does not lose events published while the first snapshot is read, and sends each outcome once', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    const all = [ok('BR'), ok('CN'), notFound('IN'), ok('US')];
+    queues.onReadSnapshot = () => {
+      queues.onReadSnapshot = undefined;
+      const { flags, downloads } = queues.emitters;
+      flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c0`, data: progress(0, [ok('BR')]) });
+      flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c0`, data: progress(0, [ok('BR'), ok('CN')]) });
+      flags.emit('completed', { jobId: `${DOWNLOAD_ID}-c0`, returnvalue: result(0, [ok('BR'), ok('CN')]) });
+      flags.emit('progress', { jobId: `${DOWNLOAD_ID}-c1`, data: progress(1, [notFound('IN'), ok('US')]) });
+      downloads.emit('completed', { jobId: DOWNLOAD_ID, returnvalue: summary(all) });
+    };
+    const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
+    expect(events.map((e) => e.event)).toEqual(['status', 'progress', 'progress', 'progress', 'completed']);
+    expect(events[1]?.data).toEqual({ done: 1, total: 4, saved: 1, notFound: 0, failed: 0, outcomes: [ok('BR')] });
+    expect(events[2]?.data).toMatchObject({ done: 2, outcomes: [ok('CN')] });
+    expect(events[3]?.data).toEqual({
+      done: 4,
+      total: 4,
+      saved: 3,
+      notFound: 1,
+      failed: 0,
+      outcomes: [notFound('IN'), ok('US')],
+    });
+    expect(events[4]?.data).toMatchObject({ state: 'completed', saved: 3, notFound: 1, outcomes: all });
+    expect(hub.size).toBe(0);
+  });
+
+  it('ends with failed when the download fails', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    queues.onReadSnapshot = () => {
+      queues.onReadSnapshot = undefined;
+      queues.emitters.downloads.emit('failed', { jobId: DOWNLOAD_ID, failedReason: 'boom' });
+    };
+    const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
+    expect(events.map((e) => e.event)).toEqual(['status', 'failed']);
+    expect(events[1]?.data).toMatchObject({ state: 'failed', message: 'download failed: boom' });
+  });
+
+  it('throws DownloadNotFoundError for an unknown id and leaves no subscription behind', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    await expect(followDownload(DOWNLOAD_ID, { hub, queues })).rejects.toThrow(DownloadNotFoundError);
+    expect(hub.size).toBe(0);
+  });
+
+  it('stops when the client goes away (close), unsubscribing', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    const stream = await followDownload(DOWNLOAD_ID, { hub, queues });
+    const iterator = stream[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.event).toBe('status');
+    expect(hub.size).toBe(1);
+    const pending = iterator.next();
+    stream.close();
+    expect((await pending).done).toBe(true);
+    expect(hub.size).toBe(0);
+  });
+});
