@@ -37,6 +37,7 @@ export const WorkerConfigSchema = Type.Object({
     600_000,
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
+  WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'pino log level' }),
 });
 

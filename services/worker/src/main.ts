@@ -8,6 +8,7 @@ import closeWithGrace from 'close-with-grace';
 import { loadConfig, type WorkerConfig } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
 import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
+import { createHealthServer } from './health-server.ts';
 
 /** Time beyond the jobs' grace period for handing jobs back and closing connections. */
 const CLOSE_MARGIN_MS = 10_000;
@@ -31,15 +32,23 @@ function main(): void {
   const dispatcher = createOriginDispatcher(config);
   const store = createLocalFlagStore(config.DOWNLOADS_DIR);
   const workers = createFlagWorkers({ config, connection, dispatcher, store, logger });
+  let accepting = true;
+  const health = createHealthServer(() => ({
+    ok: accepting && connection.status === 'ready',
+    redis: connection.status,
+    accepting,
+  }));
 
   closeWithGrace(
     { delay: config.SHUTDOWN_TIMEOUT_MS + 2 * CLOSE_MARGIN_MS, logger: { error: (msg) => logger.error(msg) } },
     async ({ signal, err }) => {
       if (err !== undefined) logger.error({ err }, 'unexpected error: shutting down');
       else logger.info({ signal }, 'shutting down');
+      accepting = false;
       await closeAll(
         [
           { name: 'workers', close: () => workers.close() },
+          { name: 'health endpoint', close: () => new Promise((resolve) => health.close(resolve)) },
           { name: 'origin pool', close: () => dispatcher.close() },
           { name: 'redis', close: () => connection.quit() },
         ],
@@ -53,6 +62,7 @@ function main(): void {
   );
 
   workers.run();
+  if (config.WORKER_HEALTH_PORT > 0) health.listen(config.WORKER_HEALTH_PORT);
   logger.info(
     {
       origin: config.ORIGIN_URL,
