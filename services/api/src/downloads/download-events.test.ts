@@ -74,7 +74,7 @@ describe('followDownload', () => {
     const outcomes = [ok('BR'), ok('CN'), ok('IN'), ok('US')];
     queues.snapshots.set(DOWNLOAD_ID, snapshot({ state: 'completed', returnValue: summary(outcomes), chunks: [] }));
     const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
-    expect(events.map((e) => [e.event, e.data.state])).toEqual([
+    expect(events.map((e) => [e.event, 'state' in e.data ? e.data.state : undefined])).toEqual([
       ['status', 'completed'],
       ['completed', 'completed'],
     ]);

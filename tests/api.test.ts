@@ -1,0 +1,260 @@
+// The API against a real Redis (one container for the file, a fresh queue prefix per
+// test): a submitted download is really a BullMQ flow with the right children, its
+// status reads back, and its event stream carries the progress that a small hand-made
+// worker publishes (the real worker service is tested on its own). Last, /readyz turns
+// 503 once Redis is gone.
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
+import {
+  Contracts,
+  QueueNames,
+  chunkJobId,
+  createLocalFlagStore,
+  createRedisConnection,
+  summarize,
+  type ChunkJobData,
+  type ChunkResult,
+  type DownloadJobData,
+  type DownloadSummary,
+  type FlagOutcome,
+} from '@flagship/common';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { Queue, Worker, type Job } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+let container: StartedRedisContainer;
+let redisUrl: string;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  container = await new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start();
+  redisUrl = container.getConnectionUrl();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await container?.stop().catch(() => undefined);
+});
+
+interface RunningApi {
+  app: FastifyInstance;
+  baseUrl: string;
+  prefix: string;
+  producer: Redis;
+}
+
+async function startApi(chunkSize = 2): Promise<RunningApi> {
+  const prefix = `{test-${randomUUID()}}`;
+  const producer = createRedisConnection(redisUrl, 'producer');
+  const events = createRedisConnection(redisUrl, 'events');
+  producer.on('error', () => {});
+  events.on('error', () => {});
+  await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
+  const dir = await mkdtemp(path.join(tmpdir(), 'flagship-api-docker-'));
+  const queues = createBullmqDownloadQueues({ connection: producer, eventsConnection: events, prefix });
+  const app = await buildApp({
+    config: { chunkSize, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },
+    queues,
+    store: createLocalFlagStore(dir),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  // Close order as in main.ts: the app (streams, queues), then Redis.
+  cleanups.push(async () => {
+    await app.close();
+    producer.disconnect();
+    events.disconnect();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}`, prefix, producer };
+}
+
+async function submit(api: RunningApi, codes: string[]): Promise<string> {
+  const response = await fetch(`${api.baseUrl}/v1/downloads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ codes }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+function queue<D, R>(api: RunningApi, name: string): Queue<D, R> {
+  const q = new Queue<D, R>(name, { connection: { url: redisUrl }, prefix: api.prefix });
+  cleanups.push(() => q.close());
+  return q;
+}
+
+/** Reads `event:`/`data:` frames of a text/event-stream as they arrive. */
+async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<{ event: string; data: unknown }> {
+  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('text/event-stream');
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body!) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) !== -1) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      if (frame.startsWith(':')) continue;
+      const fields = Object.fromEntries(
+        frame.split('\n').map((line) => [line.split(': ')[0], line.slice(line.indexOf(': ') + 2)]),
+      );
+      yield { event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') };
+    }
+  }
+}
+
+function outcome(code: string): FlagOutcome {
+  return {
+    code,
+    status: code === 'XK' ? 'NOT_FOUND' : 'OK',
+    ...(code === 'XK' ? { reason: '404' } : { file: `${code}_x.gif`, country: 'x', bytes: 1 }),
+    attempts: 1,
+  };
+}
+
+describe('API on a real Redis', () => {
+  it('adds a download as a flow: the parent in downloads, one child per chunk in flags', async () => {
+    const api = await startApi(2);
+    const id = await submit(api, ['br', 'CN', 'in', 'br']);
+    const downloads = queue<DownloadJobData, DownloadSummary>(api, QueueNames.downloads);
+    const flags = queue<ChunkJobData, ChunkResult>(api, QueueNames.flags);
+    const parent = await downloads.getJob(id);
+    expect(parent?.data).toEqual({ codes: ['BR', 'CN', 'IN'] });
+    expect(await parent?.getState()).toBe('waiting-children');
+    const dependencies = await parent!.getDependencies();
+    expect(dependencies.unprocessed?.sort()).toEqual(
+      [0, 1].map((n) => `${api.prefix}:${QueueNames.flags}:${chunkJobId(id, n)}`).sort(),
+    );
+    expect((await flags.getJob(chunkJobId(id, 0)))?.data).toEqual({ downloadId: id, chunk: 0, codes: ['BR', 'CN'] });
+    expect((await flags.getJob(chunkJobId(id, 1)))?.data).toEqual({ downloadId: id, chunk: 1, codes: ['IN'] });
+    expect(await flags.getJobCounts('waiting')).toEqual({ waiting: 2 });
+  });
+
+  it('reports a queued download, and 404 for an id it does not know', async () => {
+    const api = await startApi();
+    const id = await submit(api, ['FR']);
+    const response = await fetch(`${api.baseUrl}/v1/downloads/${id}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id, state: 'queued', total: 1, done: 0, outcomes: [], files: [] });
+    const missing = await fetch(`${api.baseUrl}/v1/downloads/${randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('streams the progress a worker publishes, then the summary; status follows along', async () => {
+    const api = await startApi(2);
+    const id = await submit(api, ['BR', 'CN', 'XK']);
+    const abort = new AbortController();
+    cleanups.push(async () => abort.abort());
+    const stream = readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal);
+
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ event: 'status', data: { id, state: 'queued', total: 3, done: 0 } });
+
+    // A tiny stand-in for the worker service: chunk jobs report one outcome at a time;
+    // the first chunk then waits for the test, so the status can be read mid-way.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const connection = { url: redisUrl };
+    const chunkWorker = new Worker<ChunkJobData, ChunkResult>(
+      QueueNames.flags,
+      async (job: Job<ChunkJobData, ChunkResult>) => {
+        const outcomes: FlagOutcome[] = [];
+        for (const code of job.data.codes) {
+          outcomes.push(outcome(code));
+          await job.updateProgress({
+            downloadId: id,
+            chunk: job.data.chunk,
+            total: job.data.codes.length,
+            outcomes: [...outcomes],
+          });
+          if (job.data.chunk === 0 && outcomes.length === 1) await released;
+        }
+        return { downloadId: id, chunk: job.data.chunk, outcomes };
+      },
+      { connection, prefix: api.prefix, concurrency: 2 },
+    );
+    const parentWorker = new Worker<DownloadJobData, DownloadSummary>(
+      QueueNames.downloads,
+      async (job) => {
+        const results = Object.values(await job.getChildrenValues()).map((value) => Contracts.chunkResult.parse(value));
+        return summarize(
+          job.data.codes,
+          results.flatMap((r) => r.outcomes),
+          (Date.now() - job.timestamp) / 1000,
+        );
+      },
+      { connection, prefix: api.prefix },
+    );
+    cleanups.push(
+      () => chunkWorker.close(),
+      () => parentWorker.close(),
+    );
+
+    const progress: { done: number; outcomes: FlagOutcome[] }[] = [];
+    let completed: unknown;
+    for await (const { event, data } of stream) {
+      if (event === 'progress') {
+        progress.push(data as { done: number; outcomes: FlagOutcome[] });
+        if (progress.length === 1) {
+          const status = (await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json()) as { done: number };
+          expect(status).toMatchObject({ state: 'running', total: 3 });
+          expect(status.done).toBeGreaterThanOrEqual(1);
+          release();
+        }
+      } else {
+        expect(event).toBe('completed');
+        completed = data;
+      }
+    }
+    expect(progress.at(-1)?.done).toBe(3);
+    expect(progress.flatMap((p) => p.outcomes.map((o) => o.code)).sort()).toEqual(['BR', 'CN', 'XK']);
+    expect(completed).toMatchObject({
+      id,
+      state: 'completed',
+      total: 3,
+      saved: 2,
+      notFound: 1,
+      failed: 0,
+      files: ['BR_x.gif', 'CN_x.gif'],
+      message: expect.stringMatching(/^2 flags downloaded in \d+\.\d\ds \(1 not found\)$/),
+    });
+    const final = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    expect(final).toMatchObject({ state: 'completed', saved: 2, notFound: 1, done: 3, finishedAt: expect.any(String) });
+
+    // Following a finished download: status and completed at once.
+    const again: string[] = [];
+    for await (const { event } of readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal))
+      again.push(event);
+    expect(again).toEqual(['status', 'completed']);
+  });
+
+  it('is ready while Redis answers, and 503 once it is gone', async () => {
+    const api = await startApi();
+    expect((await fetch(`${api.baseUrl}/readyz`)).status).toBe(200);
+    const closed = once(api.producer, 'close');
+    await container.stop();
+    await closed;
+    const started = performance.now();
+    const response = await fetch(`${api.baseUrl}/readyz`);
+    expect(response.status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(((await response.json()) as { code: string }).code).toBe('FLAGSHIP_QUEUE_UNAVAILABLE');
+    const submitted = await fetch(`${api.baseUrl}/v1/downloads`, { method: 'POST' });
+    expect(submitted.status).toBe(503);
+  });
+});
