@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '@flagship/common';
-import { createExitLineDetector, type ExitLineDetector } from './exit-line.ts';
+import { exitLineDetectorFactory, type ExitLineDetector } from './exit-line.ts';
 
 /** Why a session ended; the `reason` of the close log line and of the metrics. */
 export const CloseReasons = {
@@ -115,6 +115,9 @@ export interface EchoServer {
   readonly events: EventEmitter<EchoServerEvents>;
 }
 
+const kSession = Symbol('echo session');
+type SessionSocket = Socket & { [kSession]: Session };
+
 interface Session extends SessionInfo {
   socket: Socket;
   detector: ExitLineDetector | undefined;
@@ -136,7 +139,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const forceCloseAfterMs = options.forceCloseAfterMs ?? ECHO_DEFAULTS.forceCloseAfterMs;
   const logger = options.logger ?? silentLogger();
   validateLimits({ port, maxConnections, idleTimeoutMs, maxSessionBytes, forceCloseAfterMs });
-  if (exitCommand !== '') createExitLineDetector(exitCommand); // fail now on a bad command, not per connection
+  const newDetector = exitCommand === '' ? undefined : exitLineDetectorFactory(exitCommand);
 
   const events = new EventEmitter<EchoServerEvents>();
   const sessions = new Set<Session>();
@@ -166,34 +169,55 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     events.emit('refused', { peer });
   });
 
+  // One set of handlers for every socket (the session hangs on the socket), not six
+  // closures per connection: this server is meant to hold thousands of idle ones.
   function onConnection(socket: Socket): void {
     const session: Session = {
       sessionId: nextSessionId++,
       peer: formatPeer(socket.remoteAddress, socket.remotePort),
       socket,
-      detector: exitCommand === '' ? undefined : createExitLineDetector(exitCommand),
+      detector: newDetector?.(),
       bytesIn: 0,
       bytesOut: 0,
       openedAt: performance.now(),
       reason: undefined,
       errorCode: undefined,
     };
+    (socket as SessionSocket)[kSession] = session;
     sessions.add(session);
     stats.open = sessions.size;
     stats.connectionsTotal += 1;
     if (idleTimeoutMs > 0) socket.setTimeout(idleTimeoutMs);
-    socket.on('data', (chunk: Buffer) => onData(session, chunk));
-    // pipe()'s flow control: a client that reads slowly pauses our reads from it.
-    socket.on('drain', () => socket.resume());
-    socket.on('end', () => endSession(session, CloseReasons.clientEnd));
-    socket.on('timeout', () => destroySession(session, CloseReasons.idleTimeout));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      session.errorCode = error.code ?? error.name;
-      session.reason ??= CloseReasons.error;
-    });
-    socket.on('close', () => onClose(session));
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketEnd);
+    socket.on('timeout', onSocketTimeout);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     logger.info({ sessionId: session.sessionId, peer: session.peer }, 'connection opened');
     events.emit('session-open', { sessionId: session.sessionId, peer: session.peer });
+  }
+
+  function onSocketData(this: Socket, chunk: Buffer): void {
+    onData((this as SessionSocket)[kSession], chunk);
+  }
+  /** pipe()'s flow control: a client that reads slowly pauses our reads from it. */
+  function onSocketDrain(this: Socket): void {
+    this.resume();
+  }
+  function onSocketEnd(this: Socket): void {
+    endSession((this as SessionSocket)[kSession], CloseReasons.clientEnd);
+  }
+  function onSocketTimeout(this: Socket): void {
+    destroySession((this as SessionSocket)[kSession], CloseReasons.idleTimeout);
+  }
+  function onSocketError(this: Socket, error: NodeJS.ErrnoException): void {
+    const session = (this as SessionSocket)[kSession];
+    session.errorCode = error.code ?? error.name;
+    session.reason ??= CloseReasons.error;
+  }
+  function onSocketClose(this: Socket): void {
+    onClose((this as SessionSocket)[kSession]);
   }
 
   function onData(session: Session, chunk: Buffer): void {

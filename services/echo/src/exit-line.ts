@@ -17,23 +17,46 @@ export interface ExitLineDetector {
 }
 
 export function createExitLineDetector(command: string): ExitLineDetector {
+  return new ExitLineScanner(encodeCommand(command));
+}
+
+/** Detectors for one command, one per connection: the command is checked and encoded once. */
+export function exitLineDetectorFactory(command: string): () => ExitLineDetector {
+  const expected = encodeCommand(command);
+  return () => new ExitLineScanner(expected);
+}
+
+function encodeCommand(command: string): Buffer {
   const expected = Buffer.from(command, 'utf8');
   if (expected.length === 0 || expected.includes(LF) || expected.includes(CR)) {
     throw new RangeError(`the exit command must be non-empty and on one line, got ${JSON.stringify(command)}`);
   }
-  const length = expected.length;
+  return expected;
+}
+
+// A class, not a closure: thousands of idle connections each hold one, so it should
+// cost two fields, not a function object and a context apiece.
+class ExitLineScanner implements ExitLineDetector {
+  readonly #expected: Buffer;
   // 0..length: bytes of the command matched from the start of the current line;
   // length + 1: the whole command then CR; DEAD: this line is something else.
-  let state = 0;
+  #state = 0;
 
-  function scan(chunk: Uint8Array): number {
+  constructor(expected: Buffer) {
+    this.#expected = expected;
+  }
+
+  scan(chunk: Uint8Array): number {
+    const expected = this.#expected;
+    const length = expected.length;
     const end = chunk.length;
+    let state = this.#state;
     let i = 0;
     while (i < end) {
       if (state === DEAD) {
         // Most lines die at their first byte: jump over the rest natively.
         const lineFeed = chunk.indexOf(LF, i);
-        if (lineFeed === -1) return -1;
+        if (lineFeed === -1) break;
         state = 0;
         i = lineFeed + 1;
         continue;
@@ -41,7 +64,7 @@ export function createExitLineDetector(command: string): ExitLineDetector {
       const byte = chunk[i];
       if (byte === LF) {
         if (state >= length) {
-          state = 0;
+          this.#state = 0;
           return i + 1;
         }
         state = 0;
@@ -54,8 +77,7 @@ export function createExitLineDetector(command: string): ExitLineDetector {
       }
       i += 1;
     }
+    this.#state = state;
     return -1;
   }
-
-  return { scan };
 }
