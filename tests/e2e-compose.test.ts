@@ -1,0 +1,134 @@
+// End to end: the real docker-compose.yml, built and started with two workers, driven
+// through the published API port as a user would. Checks that the 20 reference flags
+// land in the downloads volume byte for byte as the origin serves them.
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { REFERENCE_CODES, type DownloadSummary } from '@flagship/common';
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSse } from './support/sse.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+let stack: StartedDockerComposeEnvironment;
+let api: string;
+
+beforeAll(async () => {
+  stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
+    .withBuild()
+    .withProjectName(`flagship-e2e-${randomUUID().slice(0, 8)}`)
+    .withEnvironment({
+      API_PORT: '0', // Docker picks a free host port
+      ECHO_PORT: '0',
+      // One chunk at a time per worker and a small origin delay: a large download must
+      // then be shared by both workers, which the test checks in their logs.
+      WORKER_CONCURRENCY: '1',
+      ORIGIN_DELAY_MS: '5-20',
+      LOG_LEVEL: 'debug',
+      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
+      ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
+    })
+    .withClientOptions({ commandOptions: ['--scale', 'worker=2'] })
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(240_000)
+    .up();
+  api = `http://127.0.0.1:${stack.getContainer('api-1').getMappedPort(3000)}`;
+});
+
+afterAll(async () => {
+  await stack?.down({ removeVolumes: true, timeout: 30_000 });
+});
+
+async function submit(body: unknown): Promise<{ id: string; started: number }> {
+  const started = performance.now();
+  const response = await fetch(`${api}/v1/downloads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(202);
+  const { id } = (await response.json()) as { id: string };
+  return { id, started };
+}
+
+async function waitForSummary(id: string): Promise<DownloadSummary> {
+  const events = await readSse(
+    `${api}/v1/downloads/${id}/events`,
+    (e) => e.event === 'completed' || e.event === 'failed',
+  );
+  const last = events.at(-1);
+  expect(last?.event).toBe('completed');
+  const response = await fetch(`${api}/v1/downloads/${id}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as DownloadSummary;
+}
+
+async function sha256In(container: string, files: string[]): Promise<Map<string, string>> {
+  const result = await stack.getContainer(container).exec(['sha256sum', ...files]);
+  expect(result.exitCode).toBe(0);
+  return new Map(
+    result.output
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/) as [string, string])
+      .map(([hash, file]) => [path.basename(file), hash]),
+  );
+}
+
+async function containerLogs(name: string): Promise<string> {
+  const { stdout } = await promisify(execFile)('docker', ['logs', stack.getContainer(name).getId()], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+describe('docker compose stack', () => {
+  it('downloads the reference 20 flags into the volume, byte-identical to the origin', async () => {
+    const { id, started } = await submit({ codes: REFERENCE_CODES });
+    const summary = await waitForSummary(id);
+    console.info(
+      `e2e: 20 codes, POST -> completed in ${(performance.now() - started).toFixed(0)} ms (${summary.message})`,
+    );
+
+    expect(summary.saved).toBe(20);
+    expect(summary.failed).toBe(0);
+    expect(summary.files).toContain('CN_China.gif');
+    expect(summary.files).toContain('US_United_States.gif');
+    expect(summary.files).toHaveLength(20);
+
+    const inVolume = await sha256In(
+      'worker-1',
+      summary.files.map((file) => `/downloads/${file}`),
+    );
+    const atOrigin = await sha256In(
+      'origin-1',
+      REFERENCE_CODES.map((code) => `/app/services/origin/data/flags/${code.toLowerCase()}/${code.toLowerCase()}.gif`),
+    );
+    for (const outcome of summary.outcomes) {
+      const file = outcome.file ?? '';
+      const served = Buffer.from(await (await fetch(`${api}/v1/flags/${encodeURIComponent(file)}`)).arrayBuffer());
+      const originHash = atOrigin.get(`${outcome.code.toLowerCase()}.gif`);
+      expect(originHash, outcome.code).toBeDefined();
+      expect(inVolume.get(file), file).toBe(originHash);
+      expect(createHash('sha256').update(served).digest('hex'), file).toBe(originHash);
+    }
+  });
+
+  it('downloads every country with "all": true, spread over both workers', async () => {
+    const { id, started } = await submit({ all: true });
+    const summary = await waitForSummary(id);
+    console.info(
+      `e2e: all (${summary.total}) codes, POST -> completed in ${(performance.now() - started).toFixed(0)} ms (${summary.message})`,
+    );
+    expect(summary.total).toBeGreaterThanOrEqual(194);
+    expect(summary.saved).toBeGreaterThanOrEqual(194);
+    expect(summary.failed).toBe(0);
+    for (const worker of ['worker-1', 'worker-2']) {
+      const chunksDone = (await containerLogs(worker))
+        .split('\n')
+        .filter((line) => line.includes(id) && line.includes('chunk done'));
+      expect(chunksDone.length, `${worker} processed chunks of the download`).toBeGreaterThan(0);
+    }
+  });
+});
