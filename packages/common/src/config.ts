@@ -3,7 +3,7 @@
 // `loadEnv(schema, env)` once in main.ts; a bad value stops the start with an error
 // that names the variable.
 import { envSchema } from 'env-schema';
-import type { Static, TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { ConfigError } from './errors.ts';
 
 export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Readonly<Static<S>> {
@@ -17,3 +17,15 @@ export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string
     throw new ConfigError(`invalid configuration: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** pino's levels, in the order of severity. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The `LOG_LEVEL` variable every service reads: one of pino's levels, default `info`. */
+export const LogLevelSchema = Type.Unsafe<LogLevel>({
+  type: 'string',
+  enum: [...LOG_LEVELS],
+  default: 'info',
+  description: 'pino log level',
+});

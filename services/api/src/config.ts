@@ -1,7 +1,7 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { loadEnv } from '@flagship/common';
+import { LogLevelSchema, loadEnv, type LogLevel } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 
 export const ApiEnvSchema = Type.Object({
@@ -15,18 +15,7 @@ export const ApiEnvSchema = Type.Object({
   DOWNLOADS_DIR: Type.String({ minLength: 1, default: './downloads', description: 'Folder the workers save flags in' }),
   CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 300, default: 25, description: 'Flags per chunk job' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536, description: 'Largest request body accepted' }),
-  LOG_LEVEL: Type.Union(
-    [
-      Type.Literal('fatal'),
-      Type.Literal('error'),
-      Type.Literal('warn'),
-      Type.Literal('info'),
-      Type.Literal('debug'),
-      Type.Literal('trace'),
-      Type.Literal('silent'),
-    ],
-    { default: 'info', description: 'pino log level' },
-  ),
+  LOG_LEVEL: LogLevelSchema,
   REDIS_TIMEOUT_MS: Type.Integer({
     minimum: 50,
     default: 1_000,
@@ -52,7 +41,7 @@ export interface ApiConfig {
   downloadsDir: string;
   chunkSize: number;
   bodyLimitBytes: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;

@@ -1,7 +1,7 @@
 // The origin's configuration, read once from the environment by main.ts and validated:
 // a bad value stops the start with an error naming the variable.
 import { fileURLToPath } from 'node:url';
-import { ConfigError, isCountryCode, loadEnv } from '@flagship/common';
+import { ConfigError, LogLevelSchema, isCountryCode, loadEnv, type LogLevel } from '@flagship/common';
 import { Type } from 'typebox';
 import { MAX_DELAY_MS, validateFaultOptions, type FaultOptions } from './faults.ts';
 
@@ -10,9 +10,6 @@ import { MAX_DELAY_MS, validateFaultOptions, type FaultOptions } from './faults.
  * sits in a clone or at /app in the image (/app/services/origin/data).
  */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../data', import.meta.url));
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const OriginEnv = Type.Object({
   ORIGIN_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'TCP port to listen on' }),
@@ -35,7 +32,7 @@ const OriginEnv = Type.Object({
     Type.String({ pattern: '^[A-Za-z, ]*$', description: 'Comma-separated codes that always answer 500' }),
   ),
   // A plain enum keyword: one readable error ("must be equal to one of the allowed values").
-  LOG_LEVEL: Type.Unsafe<LogLevel>({ type: 'string', enum: [...LOG_LEVELS], default: 'info' }),
+  LOG_LEVEL: LogLevelSchema,
 });
 
 export interface OriginConfig {

@@ -1,11 +1,10 @@
 // The worker's configuration: every environment variable it reads, with its default,
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
 // with a ConfigError that names the variable.
-import { loadEnv } from '@flagship/common';
+import { LogLevelSchema, loadEnv } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 
 const MiB = 1024 * 1024;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const integer = (defaultValue: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: defaultValue, minimum, maximum, description });
@@ -38,7 +37,7 @@ export const WorkerConfigSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
-  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info', description: 'pino log level' }),
+  LOG_LEVEL: LogLevelSchema,
 });
 
 export type WorkerConfig = Static<typeof WorkerConfigSchema>;
