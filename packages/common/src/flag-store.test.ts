@@ -1,0 +1,94 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UnsafeFileNameError } from './errors.ts';
+import { createLocalFlagStore, isSafeFileName, type FlagStore } from './flag-store.ts';
+
+let dir: string;
+let store: FlagStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'flagship-store-'));
+  store = createLocalFlagStore(path.join(dir, 'downloads'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe('isSafeFileName', () => {
+  it.each(['CN_China.gif', 'CI_Côte_d’Ivoire.gif', 'a', 'x'.repeat(255)])('accepts %s', (name) => {
+    expect(isSafeFileName(name)).toBe(true);
+  });
+
+  it.each([
+    '',
+    '.',
+    '..',
+    '.hidden.gif',
+    '../../etc/passwd',
+    'a/b.gif',
+    'a\\b.gif',
+    'nul\u0000.gif',
+    'line\nbreak.gif',
+    'é'.repeat(128), // 256 bytes
+  ])('rejects %j', (name) => {
+    expect(isSafeFileName(name)).toBe(false);
+  });
+});
+
+describe('local flag store', () => {
+  it('creates its folder and saves the bytes', async () => {
+    expect(await store.save('CN_China.gif', bytes('GIF89a-cn'))).toBe('written');
+    expect(await readFile(path.join(dir, 'downloads', 'CN_China.gif'), 'utf8')).toBe('GIF89a-cn');
+  });
+
+  it('does not rewrite a file that already has the same bytes', async () => {
+    await store.save('CN_China.gif', bytes('same'));
+    const before = await stat(path.join(dir, 'downloads', 'CN_China.gif'));
+    expect(await store.save('CN_China.gif', bytes('same'))).toBe('unchanged');
+    const after = await stat(path.join(dir, 'downloads', 'CN_China.gif'));
+    expect(after.ino).toBe(before.ino);
+  });
+
+  it('replaces different bytes atomically and leaves no temp file', async () => {
+    await store.save('CN_China.gif', bytes('old'));
+    expect(await store.save('CN_China.gif', bytes('newer'))).toBe('written');
+    expect(await readFile(path.join(dir, 'downloads', 'CN_China.gif'), 'utf8')).toBe('newer');
+    expect(await readdir(path.join(dir, 'downloads'))).toEqual(['CN_China.gif']);
+  });
+
+  it('never writes outside its folder', async () => {
+    for (const name of ['../escape.gif', '/etc/passwd', '..', '.tmp', 'a/../../b.gif']) {
+      await expect(store.save(name, bytes('x')), name).rejects.toBeInstanceOf(UnsafeFileNameError);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('opens a saved file as a stream with its size, and undefined for a missing one', async () => {
+    await store.save('FR_France.gif', bytes('bleu-blanc-rouge'));
+    const file = await store.open('FR_France.gif');
+    expect(file?.size).toBe(16);
+    expect(await text(file!.stream)).toBe('bleu-blanc-rouge');
+    expect(await store.open('XX_Nowhere.gif')).toBeUndefined();
+    await expect(store.open('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);
+  });
+
+  it('reports a write failure instead of pretending it saved', async () => {
+    // The store's folder is a plain file: the save must fail, even for root.
+    await writeFile(path.join(dir, 'not-a-folder'), 'x');
+    const broken = createLocalFlagStore(path.join(dir, 'not-a-folder'));
+    await expect(broken.save('DE_Germany.gif', bytes('y'))).rejects.toThrow();
+    expect(await readdir(dir)).toEqual(['not-a-folder']);
+  });
+
+  it('does not serve a directory as a file', async () => {
+    await store.save('seed.gif', bytes('x'));
+    await mkdir(path.join(dir, 'downloads', 'folder.gif'));
+    expect(await store.open('folder.gif')).toBeUndefined();
+  });
+});
