@@ -1,0 +1,124 @@
+// The benchmark's client of the Flagship API, doing what a user does: POST a download,
+// then follow GET /v1/downloads/:id/events until the `completed` (or `failed`) event.
+// The time is measured from before the POST to that event, by the client.
+import { Agent, request } from 'undici';
+
+export interface FinishedDownload {
+  id: string;
+  /** Sent POST → `completed` event received. */
+  seconds: number;
+  total: number;
+  saved: number;
+  notFound: number;
+  failed: number;
+  files: string[];
+}
+
+interface FinalStatus {
+  state: string;
+  total: number;
+  saved: number;
+  notFound: number;
+  failed: number;
+  files: string[];
+  message?: string;
+}
+
+export interface DownloadsClient {
+  /** Submit one download and wait for it to finish; throws if it fails or misses a flag. */
+  download(body: object): Promise<FinishedDownload>;
+  close(): Promise<void>;
+}
+
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Splits a Server-Sent Events text buffer into complete frames; returns them and the
+ * unfinished rest. Comment lines (heartbeats) are skipped.
+ */
+export function takeSseFrames(buffer: string): { frames: SseEvent[]; rest: string } {
+  const frames: SseEvent[] = [];
+  const text = buffer.replace(/\r\n/g, '\n');
+  let start = 0;
+  let end: number;
+  while ((end = text.indexOf('\n\n', start)) !== -1) {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of text.slice(start, end).split('\n')) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length > 0) frames.push({ event, data: data.join('\n') });
+    start = end + 2;
+  }
+  return { frames, rest: text.slice(start) };
+}
+
+export function createDownloadsClient(apiUrl: string): DownloadsClient {
+  // Keep-alive, enough sockets for 50 streams at once plus their POSTs.
+  const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 60_000 });
+
+  async function submit(body: object): Promise<{ id: string; total: number }> {
+    const response = await request(`${apiUrl}/v1/downloads`, {
+      dispatcher,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 202) throw new Error(`POST /v1/downloads: HTTP ${response.statusCode}: ${text}`);
+    return JSON.parse(text) as { id: string; total: number };
+  }
+
+  async function waitForEnd(id: string): Promise<FinalStatus> {
+    const response = await request(`${apiUrl}/v1/downloads/${id}/events`, {
+      dispatcher,
+      headers: { accept: 'text/event-stream' },
+    });
+    if (response.statusCode !== 200) {
+      throw new Error(`events of ${id}: HTTP ${response.statusCode}: ${await response.body.text()}`);
+    }
+    let buffer = '';
+    try {
+      for await (const chunk of response.body) {
+        const { frames, rest } = takeSseFrames(buffer + (chunk as Buffer).toString('utf8'));
+        buffer = rest;
+        const end = frames.find((frame) => frame.event === 'completed' || frame.event === 'failed');
+        if (end !== undefined) return { ...(JSON.parse(end.data) as FinalStatus), state: end.event };
+      }
+    } finally {
+      response.body.destroy();
+    }
+    throw new Error(`the event stream of ${id} ended before the download did`);
+  }
+
+  return {
+    async download(body) {
+      const started = performance.now();
+      const { id } = await submit(body);
+      const status = await waitForEnd(id);
+      const seconds = (performance.now() - started) / 1000;
+      if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.message ?? ''}`);
+      if (status.saved !== status.total) {
+        throw new Error(`download ${id} saved ${status.saved} of ${status.total} flags: ${status.message ?? ''}`);
+      }
+      return {
+        id,
+        seconds,
+        total: status.total,
+        saved: status.saved,
+        notFound: status.notFound,
+        failed: status.failed,
+        files: status.files,
+      };
+    },
+    close: () => dispatcher.close(),
+  };
+}

@@ -1,0 +1,41 @@
+// How the harness measures, printed into RESULTS.md so the table carries its own method.
+export const METHOD = `
+Everything runs on this machine in one \`npm run bench\`, Flagship and the reference program in
+the same run, alternating run by run (the order flips every run), against the same origin.
+
+- **Origin.** nginx 1.22 from Debian (own configuration under \`bench/.work/nginx\`, 127.0.0.1 only,
+  one worker process, keep-alive, access log off) serves the Flagship origin service's generated
+  data set (250 real flags, 200×150 GIF + \`metadata.json\`) at the flupy.org paths. The
+  all-countries scenario is repeated against the Flagship origin service itself as a second,
+  reported row.
+- **Flagship** runs as in production: Redis from \`$REDIS_IMAGE\` (AOF on, \`noeviction\`, as in
+  docker-compose.yml) reached at the container's own address (no docker-proxy), and the API and
+  the worker(s) as their own Node processes (\`node services/*/src/main.ts\`) with default
+  settings (chunks of 25 flags, 4 chunk jobs and 25 flags at once per worker) and
+  \`LOG_LEVEL=warn\`. Workers are restarted fresh for every scenario.
+- **Flagship's time** is measured by the client: from before \`POST /v1/downloads\` to the
+  \`completed\` event of \`GET /v1/downloads/:id/events\`; then the files on disk are counted (every
+  requested flag must be there, and the completed download must report every flag saved).
+- **The reference program** (\`shared/baselines/seed_flags_asyncio.py\`, \`/usr/bin/python3\` with
+  Debian's aiohttp) runs as a fresh process per run with \`BASE_URL\` and \`DEST_DIR\`, codes as
+  arguments. Its printed elapsed time (start-up and imports excluded) is what the ratios use: the
+  conservative choice, since Flagship's time includes an HTTP round trip and an event stream.
+  Its process wall time is reported beside it.
+- **Cold runs.** Each program's downloads folder is emptied just before each of its runs, so both
+  create every file (Flagship's store skips writing a file that already has the same bytes; a
+  warm repeat would flatter it). Both folders are on the same file system (see Machine).
+- **Statistics.** Warm-up runs first (not recorded), then the measured runs; medians, min–max,
+  and p95 by nearest rank (an observed value). Ratios are ratios of medians; the run-by-run
+  ratio of the paired runs is reported too.
+- **Redis commands per flag** come from \`INFO commandstats\` (reset before each run; commands
+  run inside BullMQ's Lua scripts count) divided by the flags of the download.
+- **Sustained.** All downloads are POSTed at once and followed to \`completed\`; flags/s is all
+  flags over the wall time of the batch. They write the same 250 names into one folder, so
+  after the first copy most writes are skipped as unchanged. Worker peak memory is \`VmHWM\` of
+  each worker process (peak resident set since its start) at the end of the scenario.
+- **Intake.** No worker runs. autocannon (own process, 10 connections) POSTs \`{}\` (the
+  reference's 20 codes: a flow of one parent and one chunk). The raw BullMQ baselines keep 10
+  adds in flight from the harness process: \`FlowProducer.add\` of the same flow, and
+  \`Queue.add\` of one job with the parent's data and options. Redis is flushed before every
+  run; the variants rotate.
+`;

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { cell, formatNumber, renderResultsMarkdown, targetMet, type BenchResults } from './report.ts';
+
+const stats = { n: 11, median: 812.4, min: 700, max: 901, p95: 901, mean: 800 };
+
+function results(overrides: Partial<BenchResults> = {}): BenchResults {
+  return {
+    date: '2025-01-02T03:04:05.000Z',
+    commit: 'abc1234',
+    durationSeconds: 412.6,
+    machine: {
+      cpu: 'Test CPU',
+      cores: 2,
+      memoryGiB: 24,
+      os: 'Linux 6.1',
+      node: 'v24.21.0',
+      python: '3.11.2',
+      aiohttp: '3.8.4',
+      nginx: 'nginx/1.22.1',
+      redis: '7.0.15',
+      storage: 'ext4 disk',
+    },
+    settings: { runs: 11, warmups: 2 },
+    targets: [
+      {
+        scenario: 'all countries',
+        measure: 'flags/s',
+        target: '≥ 3× reference',
+        value: 3.4,
+        comparison: '>=',
+        threshold: 3,
+        unit: '×',
+        detail: '812 vs 239 flags/s',
+      },
+      {
+        scenario: 'memory',
+        measure: 'peak RSS',
+        target: '< 200 MB',
+        value: 250,
+        comparison: '<=',
+        threshold: 200,
+        unit: 'MB',
+        detail: 'worker 1',
+      },
+    ],
+    rows: [{ scenario: 'all countries', subject: 'Flagship', metric: 'throughput', unit: 'flags/s', stats }],
+    notes: ['Redis commands per flag: 2.5.'],
+    ...overrides,
+  };
+}
+
+describe('targetMet', () => {
+  it('compares in the stated direction, inclusive', () => {
+    expect(targetMet({ value: 3, comparison: '>=', threshold: 3 })).toBe(true);
+    expect(targetMet({ value: 2.99, comparison: '>=', threshold: 3 })).toBe(false);
+    expect(targetMet({ value: 1, comparison: '<=', threshold: 1 })).toBe(true);
+    expect(targetMet({ value: 1.01, comparison: '<=', threshold: 1 })).toBe(false);
+  });
+
+  it('never counts a poisoned measurement (NaN, Infinity) as met', () => {
+    expect(targetMet({ value: Number.NaN, comparison: '<=', threshold: 1 })).toBe(false);
+    expect(targetMet({ value: Number.POSITIVE_INFINITY, comparison: '>=', threshold: 3 })).toBe(false);
+  });
+});
+
+describe('formatNumber', () => {
+  it('keeps three significant digits or whole numbers', () => {
+    expect(formatNumber(1234.56)).toBe('1,235');
+    expect(formatNumber(12.345)).toBe('12.3');
+    expect(formatNumber(3.14159)).toBe('3.14');
+    expect(formatNumber(0.04567)).toBe('0.0457');
+  });
+
+  it('prints non-finite values as they are', () => {
+    expect(formatNumber(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('cell', () => {
+  it('escapes pipes and flattens line breaks so a table stays a table', () => {
+    expect(cell('a|b\nc')).toBe('a\\|b c');
+  });
+});
+
+describe('renderResultsMarkdown', () => {
+  const markdown = renderResultsMarkdown(results(), 'How it is measured.');
+
+  it('states date, commit and how many targets were met', () => {
+    expect(markdown).toContain('2025-01-02T03:04:05.000Z');
+    expect(markdown).toContain('`abc1234`');
+    expect(markdown).toContain('1 of 2 targets met');
+  });
+
+  it('marks a missed target loudly and a met one plainly', () => {
+    expect(markdown).toMatch(/\| all countries \| flags\/s \| ≥ 3× reference \| 3\.40× \| yes \|/);
+    expect(markdown).toMatch(/\| memory \| peak RSS \| < 200 MB \| 250 MB \| \*\*NO\*\* \|/);
+  });
+
+  it('has medians, min–max and run counts in the measurements table', () => {
+    expect(markdown).toContain('| all countries | Flagship | throughput (flags/s) | 812 | 700–901 | 901 | 11 |');
+  });
+
+  it('describes the machine, the settings, the findings and the method', () => {
+    expect(markdown).toContain('Test CPU, 2 cores');
+    expect(markdown).toContain('ext4 disk');
+    expect(markdown).toContain('- runs: 11');
+    expect(markdown).toContain('Redis commands per flag: 2.5.');
+    expect(markdown).toContain('How it is measured.');
+  });
+
+  it('keeps a subject with a pipe from breaking the table', () => {
+    const poisoned = renderResultsMarkdown(
+      results({ rows: [{ scenario: 'x|y', subject: 'a\nb', metric: 'm', unit: 'u', stats }] }),
+      '',
+    );
+    expect(poisoned).toContain('| x\\|y | a b |');
+  });
+});

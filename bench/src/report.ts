@@ -1,0 +1,156 @@
+// The benchmark's results as data (written as JSON) and as the Markdown table of
+// bench/RESULTS.md. Scenarios produce rows (one measured quantity of one program) and
+// target checks (a ratio against a threshold); this module only formats them.
+import type { SampleStats } from './stats.ts';
+
+export interface ResultRow {
+  scenario: string;
+  /** What was measured: "Flagship (1 worker)", "reference (asyncio)", ... */
+  subject: string;
+  metric: string;
+  unit: string;
+  stats: SampleStats;
+  note?: string;
+}
+
+export interface TargetCheck {
+  scenario: string;
+  measure: string;
+  /** Human wording of the target, e.g. "≥ 3× the reference's flags/s". */
+  target: string;
+  /** The measured ratio (or value) compared with the threshold. */
+  value: number;
+  comparison: '>=' | '<=';
+  threshold: number;
+  /** Unit of `value` in the table: '×' for ratios, 'MB', ... */
+  unit: string;
+  detail: string;
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  python: string;
+  aiohttp: string;
+  nginx: string;
+  redis: string;
+  storage: string;
+}
+
+export interface BenchResults {
+  date: string;
+  commit: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  settings: Record<string, string | number | boolean>;
+  targets: TargetCheck[];
+  rows: ResultRow[];
+  /** Free-form findings (profiles, Redis commands per flag), one Markdown paragraph each. */
+  notes: string[];
+}
+
+export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold'>): boolean {
+  if (!Number.isFinite(check.value)) return false;
+  return check.comparison === '>=' ? check.value >= check.threshold : check.value <= check.threshold;
+}
+
+/** Three significant digits, without exponent notation for everyday magnitudes. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 100) return Math.round(value).toLocaleString('en-US');
+  if (magnitude >= 10) return value.toFixed(1);
+  if (magnitude >= 1) return value.toFixed(2);
+  return value.toPrecision(3);
+}
+
+/** Cell text safe inside a Markdown table: no pipes, no line breaks. */
+export function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function targetsTable(targets: readonly TargetCheck[]): string {
+  return table(
+    ['scenario', 'measure', 'target', 'measured', 'met', 'detail'],
+    targets.map((t) => [
+      t.scenario,
+      t.measure,
+      t.target,
+      `${formatNumber(t.value)}${t.unit === '×' ? '×' : ` ${t.unit}`}`,
+      targetMet(t) ? 'yes' : '**NO**',
+      t.detail,
+    ]),
+  );
+}
+
+function rowsTable(rows: readonly ResultRow[]): string {
+  return table(
+    ['scenario', 'program', 'metric', 'median', 'min–max', 'p95', 'runs', 'note'],
+    rows.map((r) => [
+      r.scenario,
+      r.subject,
+      `${r.metric} (${r.unit})`,
+      formatNumber(r.stats.median),
+      `${formatNumber(r.stats.min)}–${formatNumber(r.stats.max)}`,
+      formatNumber(r.stats.p95),
+      String(r.stats.n),
+      r.note ?? '',
+    ]),
+  );
+}
+
+function machineList(machine: MachineInfo): string {
+  return [
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memoryGiB} GiB`,
+    `- OS: ${machine.os}`,
+    `- Node ${machine.node}; Python ${machine.python} with aiohttp ${machine.aiohttp}; ${machine.nginx}; Redis ${machine.redis}`,
+    `- Storage of both programs' downloads folders: ${machine.storage}`,
+  ].join('\n');
+}
+
+function settingsList(settings: BenchResults['settings']): string {
+  return Object.entries(settings)
+    .map(([key, value]) => `- ${key}: ${String(value)}`)
+    .join('\n');
+}
+
+/** The whole of RESULTS.md. `method` is the harness's own description of how it measures. */
+export function renderResultsMarkdown(results: BenchResults, method: string): string {
+  const met = results.targets.filter(targetMet).length;
+  return [
+    '# Flagship benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${results.date} at commit \`${results.commit}\`, in ` +
+      `${Math.round(results.durationSeconds)} s. ${met} of ${results.targets.length} targets met.`,
+    '',
+    '## Targets',
+    '',
+    targetsTable(results.targets),
+    '',
+    '## Measurements',
+    '',
+    rowsTable(results.rows),
+    '',
+    ...(results.notes.length > 0 ? ['## Findings', '', ...results.notes.flatMap((note) => [note, '']), ''] : []),
+    '## Machine',
+    '',
+    machineList(results.machine),
+    '',
+    '## Settings',
+    '',
+    settingsList(results.settings),
+    '',
+    '## Method',
+    '',
+    method.trim(),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,109 @@
+// Scenario 3 (and 5): many downloads of every country submitted at once, with 1 and with
+// 2 worker processes (fresh processes for each count), flags/s over the whole batch;
+// and the workers' peak resident memory (VmHWM) over that scenario. All downloads
+// write the same 250 file names into one folder (emptied before each run), so after
+// the first copy of a flag the store finds the same bytes there and skips the write:
+// this scenario measures the queue more than the disk.
+import { COUNTRY_CODES } from '@flagship/common';
+import { emptyDir, listFlags } from '../files.ts';
+import type { ResultRow, TargetCheck } from '../report.ts';
+import { describe, type SampleStats } from '../stats.ts';
+import type { BenchContext, ScenarioResult } from './context.ts';
+
+const MiB = 1024 * 1024;
+const MEMORY_LIMIT_MB = 200;
+
+interface WorkerCountResult {
+  workers: number;
+  flagsPerSecond: SampleStats;
+  /** One peak per worker process. */
+  peakRssMb: number[];
+}
+
+async function measureBatch(ctx: BenchContext, downloads: number): Promise<number> {
+  await emptyDir(ctx.dirs.flagship);
+  const started = performance.now();
+  const done = await Promise.all(Array.from({ length: downloads }, () => ctx.client.download({ all: true })));
+  const seconds = (performance.now() - started) / 1000;
+  const saved = done.reduce((sum, d) => sum + d.saved, 0);
+  const onDisk = (await listFlags(ctx.dirs.flagship)).length;
+  if (saved !== downloads * COUNTRY_CODES.length || onDisk !== COUNTRY_CODES.length) {
+    throw new Error(`sustained batch saved ${saved} flags (${onDisk} files on disk)`);
+  }
+  return saved / seconds;
+}
+
+async function measureWorkers(
+  ctx: BenchContext,
+  workers: number,
+  originUrl: string,
+  downloads: number,
+  runs: number,
+): Promise<WorkerCountResult> {
+  await ctx.redis.flushAll();
+  await ctx.stack.setWorkers(workers, originUrl);
+  const samples: number[] = [];
+  for (let i = 0; i < ctx.warmups + runs; i++) {
+    const rate = await measureBatch(ctx, downloads);
+    if (i >= ctx.warmups) samples.push(rate);
+  }
+  const peakRssMb = await Promise.all(ctx.stack.workers().map(async (w) => (await w.peakRssBytes()) / MiB));
+  return { workers, flagsPerSecond: describe(samples), peakRssMb };
+}
+
+export async function sustainedScenario(
+  ctx: BenchContext,
+  origin: { name: string; flagsUrl: string },
+  options: { downloads: number; runs: number },
+): Promise<ScenarioResult> {
+  const scenario = `sustained: ${options.downloads} downloads × ${COUNTRY_CODES.length} flags at once, origin: ${origin.name}`;
+  const results: WorkerCountResult[] = [];
+  for (const workers of [1, 2]) {
+    ctx.log(`${scenario}: ${workers} worker(s), ${ctx.warmups} warm-up + ${options.runs} measured runs`);
+    results.push(await measureWorkers(ctx, workers, origin.flagsUrl, options.downloads, options.runs));
+  }
+  const [one, two] = results as [WorkerCountResult, WorkerCountResult];
+  const rows: ResultRow[] = results.flatMap((r) => [
+    {
+      scenario,
+      subject: `Flagship (API + ${r.workers} worker${r.workers === 1 ? '' : 's'})`,
+      metric: 'throughput',
+      unit: 'flags/s',
+      stats: r.flagsPerSecond,
+    },
+    {
+      scenario,
+      subject: `Flagship (${r.workers} worker${r.workers === 1 ? '' : 's'})`,
+      metric: 'peak RSS per worker process',
+      unit: 'MB',
+      stats: describe(r.peakRssMb),
+      note: 'VmHWM over warm-up and measured runs; n = worker processes',
+    },
+  ]);
+  const peak = Math.max(...one.peakRssMb, ...two.peakRssMb);
+  const targets: TargetCheck[] = [
+    {
+      scenario,
+      measure: 'flags/s, 2 worker processes vs 1',
+      target: '2 workers ≥ 1.0× 1 worker',
+      value: two.flagsPerSecond.median / one.flagsPerSecond.median,
+      comparison: '>=',
+      threshold: 1,
+      unit: '×',
+      detail: `medians ${Math.round(two.flagsPerSecond.median)} vs ${Math.round(one.flagsPerSecond.median)} flags/s`,
+    },
+    {
+      scenario: 'memory (during the sustained scenario)',
+      measure: 'worker peak resident memory',
+      target: `< ${MEMORY_LIMIT_MB} MB per worker`,
+      value: peak,
+      comparison: '<=',
+      threshold: MEMORY_LIMIT_MB,
+      unit: 'MB',
+      detail: `peaks: 1 worker ${one.peakRssMb.map((m) => m.toFixed(0)).join(', ')} MB; 2 workers ${two.peakRssMb
+        .map((m) => m.toFixed(0))
+        .join(', ')} MB`,
+    },
+  ];
+  return { rows, targets, notes: [] };
+}
