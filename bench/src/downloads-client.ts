@@ -14,7 +14,7 @@ export interface FinishedDownload {
   files: string[];
 }
 
-interface FinalStatus {
+export interface FinalStatus {
   state: string;
   total: number;
   saved: number;
@@ -27,6 +27,10 @@ interface FinalStatus {
 export interface DownloadsClient {
   /** Submit one download and wait for it to finish; throws if it fails or misses a flag. */
   download(body: object): Promise<FinishedDownload>;
+  /** POST only: the accepted download's id. */
+  submit(body: object): Promise<{ id: string; total: number }>;
+  /** GET /v1/downloads/:id */
+  status(id: string): Promise<FinalStatus>;
   close(): Promise<void>;
 }
 
@@ -107,7 +111,10 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
       const seconds = (performance.now() - started) / 1000;
       if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.message ?? ''}`);
       if (status.saved !== status.total) {
-        throw new Error(`download ${id} saved ${status.saved} of ${status.total} flags: ${status.message ?? ''}`);
+        const counts = { saved: status.saved, notFound: status.notFound, failed: status.failed };
+        throw new Error(
+          `download ${id} saved ${status.saved} of ${status.total} flags (${JSON.stringify(counts)}): ${status.message ?? ''}; ${JSON.stringify(status).slice(0, 600)}`,
+        );
       }
       return {
         id,
@@ -118,6 +125,13 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
         failed: status.failed,
         files: status.files,
       };
+    },
+    submit,
+    async status(id) {
+      const response = await request(`${apiUrl}/v1/downloads/${id}`, { dispatcher });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`GET /v1/downloads/${id}: HTTP ${response.statusCode}: ${text}`);
+      return JSON.parse(text) as FinalStatus;
     },
     close: () => dispatcher.close(),
   };

@@ -13,6 +13,10 @@ export interface FlagshipStackOptions {
   logDir: string;
   /** Extra node flags for the worker processes (profiling). */
   workerNodeArgs?: readonly string[];
+  /** Worker environment beyond the defaults (experiments), e.g. WORKER_CONCURRENCY. */
+  workerEnv?: Readonly<Record<string, string>>;
+  /** Extra node flags for the API process (profiling). */
+  apiNodeArgs?: readonly string[];
 }
 
 export interface FlagshipStack {
@@ -41,6 +45,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
     },
     readyUrl: `http://127.0.0.1:${apiPort}/readyz`,
     logDir: options.logDir,
+    nodeArgs: options.apiNodeArgs ?? [],
   });
   let workers: ServiceProcess[] = [];
   let started = 0;
@@ -57,6 +62,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
         DOWNLOADS_DIR: options.downloadsDir,
         WORKER_HEALTH_PORT: String(healthPort),
         LOG_LEVEL,
+        ...options.workerEnv,
       },
       readyUrl: `http://127.0.0.1:${healthPort}/healthz`,
       logDir: options.logDir,

@@ -6,7 +6,11 @@
 //   BENCH_RUNS=n           measured runs per scenario (default 11)
 //   BENCH_CPU_PROF=1       workers write V8 CPU profiles to bench/.work/profiles
 //   BENCH_ONLY=a,b         only these scenarios (all, reference, sustained, intake, origin)
+//   BENCH_DOWNLOADS_DIR    parent of both programs' downloads folders (default bench/.work/downloads)
+//   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS   extra node flags, space-separated (experiments)
+//   BENCH_WORKER_ENV       extra worker settings, space-separated KEY=VALUE (experiments)
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATA_DIR, generateFlags } from '@flagship/origin';
@@ -37,6 +41,9 @@ interface Settings {
   intakeSeconds: number;
   intakeRuns: number;
   cpuProfile: boolean;
+  workerNodeArgs: string[];
+  apiNodeArgs: string[];
+  workerEnv: Record<string, string>;
   only: ReadonlySet<ScenarioName>;
 }
 
@@ -46,6 +53,19 @@ function positiveInteger(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
   return value;
+}
+
+function words(value: string | undefined): string[] {
+  return (value ?? '').split(/\s+/).filter((word) => word !== '');
+}
+
+function keyValues(name: string): Record<string, string> {
+  const pairs = words(process.env[name]).map((word) => {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (match === null) throw new Error(`${name}: expected KEY=VALUE words, got "${word}"`);
+    return [match[1] as string, match[2] as string] as const;
+  });
+  return Object.fromEntries(pairs);
 }
 
 function readSettings(): Settings {
@@ -68,6 +88,9 @@ function readSettings(): Settings {
     intakeSeconds: positiveInteger('BENCH_INTAKE_SECONDS', quick ? 2 : 10),
     intakeRuns: positiveInteger('BENCH_INTAKE_RUNS', runs),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
+    workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
+    apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),
+    workerEnv: keyValues('BENCH_WORKER_ENV'),
     only: new Set(only as ScenarioName[]),
   };
 }
@@ -76,6 +99,7 @@ const log = (line: string) => console.log(`[bench ${new Date().toISOString().sli
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const settings = readSettings();
   const redisImage = process.env.REDIS_IMAGE;
   if (redisImage === undefined || redisImage === '') {
@@ -86,7 +110,8 @@ async function main(): Promise<void> {
   const work = path.join(benchDir, '.work');
   const referenceScript =
     process.env.BENCH_REFERENCE ?? path.resolve(repoRoot, '../shared/baselines/seed_flags_asyncio.py');
-  const dirs = { flagship: path.join(work, 'downloads/flagship'), reference: path.join(work, 'downloads/reference') };
+  const downloadsRoot = path.resolve(process.env.BENCH_DOWNLOADS_DIR || path.join(work, 'downloads'));
+  const dirs = { flagship: path.join(downloadsRoot, 'flagship'), reference: path.join(downloadsRoot, 'reference') };
   const logDir = path.join(work, 'logs');
   await rm(logDir, { recursive: true, force: true });
   await mkdir(logDir, { recursive: true });
@@ -123,7 +148,15 @@ async function main(): Promise<void> {
       redisUrl: redis.url,
       downloadsDir: dirs.flagship,
       logDir,
-      workerNodeArgs: settings.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      workerEnv: settings.workerEnv,
+      workerNodeArgs: [
+        ...(settings.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+        ...settings.workerNodeArgs,
+      ],
+      apiNodeArgs: [
+        ...(settings.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+        ...settings.apiNodeArgs,
+      ],
     });
     cleanups.push(() => stack.close());
     const client = createDownloadsClient(stack.apiUrl);
@@ -180,7 +213,14 @@ async function main(): Promise<void> {
         'intake: seconds per run': settings.intakeSeconds,
         'intake: measured runs per variant': settings.intakeRuns,
         'quick smoke run': settings.quick,
-        'worker CPU profiles': settings.cpuProfile,
+        'load average (1 min) at start and end, other users included': `${loadAtStart.toFixed(2)}, ${(os.loadavg()[0] ?? 0).toFixed(2)}`,
+        'CPU profiles (API and workers)': settings.cpuProfile,
+        'extra node flags of the workers': settings.workerNodeArgs.join(' ') || 'none',
+        'extra node flags of the API': settings.apiNodeArgs.join(' ') || 'none',
+        'worker settings beyond the defaults':
+          Object.entries(settings.workerEnv)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(' ') || 'none',
         'installed by the harness': installed.length > 0 ? installed.join(', ') : 'nothing (already there)',
       },
       targets: results.flatMap((r) => r.targets),
