@@ -14,7 +14,9 @@ export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string
     const config = envSchema<Static<S>>({ schema: schema as object, data, env: false, dotenv: false });
     return Object.freeze(config);
   } catch (error) {
-    throw new ConfigError(`invalid configuration: ${(error as Error).message}`, { cause: error });
+    // ajv names the variable as a JSON pointer into the data (`env/PORT`): name it plainly.
+    const message = (error as Error).message.replace(/(^|,\s*)env\//g, '$1');
+    throw new ConfigError(`invalid configuration: ${message}`, { cause: error });
   }
 }
 
