@@ -1,9 +1,11 @@
 // Two projects: `unit` (next to the code, no Docker) and `docker` (tests/, real Redis
 // containers and the compose stack through testcontainers). `npm test` runs both.
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './tests/support/summary-reporter.ts';
 
 export default defineConfig({
   test: {
+    reporters: ['default', new SummaryReporter()],
     projects: [
       {
         test: {
