@@ -152,5 +152,7 @@ export function renderResultsMarkdown(results: BenchResults, method: string): st
     '',
     method.trim(),
     '',
+    'Profiles and the analysis of missed targets: [README.md § Findings](README.md#findings).',
+    '',
   ].join('\n');
 }

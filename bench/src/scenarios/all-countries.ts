@@ -74,12 +74,12 @@ export async function allCountriesScenario(ctx: BenchContext, origin: OriginUnde
   const diff = samples.nameDifferences;
   const sameNames = diff.onlyFlagship.length === 0 && diff.onlyReference.length === 0;
   const notes = [
-    `**${scenario}**: both programs wrote ${sameNames ? 'the same' : 'different'} ${flags} file names` +
-      (sameNames
-        ? '.'
-        : ` (only Flagship: ${diff.onlyFlagship.slice(0, 5).join(', ')}; only the reference: ${diff.onlyReference
-            .slice(0, 5)
-            .join(', ')}).`),
+    sameNames
+      ? `**${scenario}**: both programs wrote the same ${flags} file names.`
+      : `**${scenario}**: ${diff.onlyFlagship.length} of ${flags} file names differ from the reference's ` +
+        `(Flagship: ${diff.onlyFlagship.slice(0, 3).join(', ')}, …; the reference: ${diff.onlyReference
+          .slice(0, 3)
+          .join(', ')}, …).`,
   ];
   const ratio = flagship.median / reference.median;
   const targets = origin.targeted
