@@ -30,14 +30,19 @@ async function osName(): Promise<string> {
   return `${pretty}, kernel ${os.release()}`;
 }
 
-export async function describeMachine(options: { downloadsDir: string; redisVersion: string }): Promise<MachineInfo> {
+export async function describeMachine(options: {
+  downloadsDir: string;
+  /** Folder names in the description are relative to this (the repository). */
+  relativeTo: string;
+  redisVersion: string;
+}): Promise<MachineInfo> {
   const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
   const mount = mountOf(mounts, options.downloadsDir);
   const kind = mount?.type === 'tmpfs' ? 'memory (tmpfs)' : 'disk';
   const storage =
     mount === undefined
       ? 'unknown'
-      : `${kind}: ${mount.type} mounted at ${mount.point} (${mount.options.split(',').slice(0, 3).join(',')}), folder ${path.relative(process.cwd(), options.downloadsDir) || options.downloadsDir}`;
+      : `${kind}: ${mount.type} mounted at ${mount.point} (${mount.options.split(',').slice(0, 3).join(',')}), folder ${path.relative(options.relativeTo, path.dirname(options.downloadsDir)) || options.downloadsDir}`;
   const versions = await systemVersions();
   const cpus = os.cpus();
   return {

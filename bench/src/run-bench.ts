@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DATA_DIR, generateFlags } from '@flagship/origin';
+import { format, resolveConfig } from 'prettier';
 import { createDownloadsClient } from './downloads-client.ts';
 import { startFlagshipStack, startOriginService } from './flagship-stack.ts';
 import { currentCommit, describeMachine } from './machine.ts';
@@ -203,7 +204,11 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       commit: await currentCommit(repoRoot),
       durationSeconds: (performance.now() - startedAt) / 1000,
-      machine: await describeMachine({ downloadsDir: dirs.flagship, redisVersion: redis.version }),
+      machine: await describeMachine({
+        downloadsDir: dirs.flagship,
+        relativeTo: repoRoot,
+        redisVersion: redis.version,
+      }),
       settings: {
         'measured runs per scenario': settings.runs,
         'warm-up runs per scenario': settings.warmups,
@@ -232,7 +237,13 @@ async function main(): Promise<void> {
     const jsonPath = path.join(outDir, 'results/latest.json');
     await mkdir(path.dirname(jsonPath), { recursive: true });
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
-    await writeFile(path.join(outDir, 'RESULTS.md'), renderResultsMarkdown(report, METHOD));
+    const resultsPath = path.join(outDir, 'RESULTS.md');
+    // Formatted as `npm run lint` expects (prettier --check covers Markdown).
+    const prettierOptions = (await resolveConfig(resultsPath)) ?? {};
+    await writeFile(
+      resultsPath,
+      await format(renderResultsMarkdown(report, METHOD), { ...prettierOptions, parser: 'markdown' }),
+    );
     for (const target of report.targets) {
       log(
         `${targetMet(target) ? 'met    ' : 'MISSED '} ${target.scenario}: ${target.value.toFixed(2)} (${target.target})`,
