@@ -84,6 +84,14 @@ async function containerLogs(name: string): Promise<string> {
 }
 
 describe('docker compose stack', () => {
+  it('flagship download submits and follows a download to the report line', async () => {
+    const cli = path.join(root, 'packages/cli/src/main.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'download', '--api', api, 'cn', 'br']);
+    expect(stdout).toMatch(
+      /^China\nBrazil\n\n2 flags downloaded in \d+\.\d\ds\n$|^Brazil\nChina\n\n2 flags downloaded in/,
+    );
+  });
+
   it('downloads the reference 20 flags into the volume, byte-identical to the origin', async () => {
     const { id, started } = await submit({ codes: REFERENCE_CODES });
     const summary = await waitForSummary(id);

@@ -1,11 +1,12 @@
 // The `flagship` command dispatcher: `flagship <command> [args]`, one file per command
 // under commands/. Usage errors print a hint and exit 2; a command's own failure exits 1.
 import { ExitCodes, type CliIO, type Command } from './cli-io.ts';
+import { downloadCommand } from './commands/download.command.ts';
 import { echoCommand } from './commands/echo.command.ts';
 import { UsageError } from './usage-error.ts';
 
-/** Every command, by name. Add new ones (`submit`, ...) here. */
-export const COMMANDS: readonly Command[] = [echoCommand];
+/** Every command, by name. Add new ones here. */
+export const COMMANDS: readonly Command[] = [downloadCommand, echoCommand];
 
 export function usage(commands: readonly Command[] = COMMANDS): string {
   const width = Math.max(...commands.map((command) => command.name.length));
