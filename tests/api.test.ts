@@ -1,8 +1,10 @@
 // The API against a real Redis (one container for the file, a fresh queue prefix per
-// test): a submitted download is really a BullMQ flow with the right children, its
-// status reads back, and its event stream carries the progress that a small hand-made
-// worker publishes (the real worker service is tested on its own). Last, /readyz turns
-// 503 once Redis is gone.
+// test): a submitted download is really one BullMQ job when it fits a chunk, or a flow
+// with the right children; its status reads back, and its event stream carries the
+// progress that a small hand-made worker publishes, for both shapes (the real worker
+// service is tested on its own). The queues' event streams are read only while someone
+// follows. A download completing while its status is read is never reported completed
+// without its summary. Last, /readyz turns 503 once Redis is gone.
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,7 +29,7 @@ import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redi
 import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let container: StartedRedisContainer;
 let redisUrl: string;
@@ -53,7 +55,7 @@ interface RunningApi {
   producer: Redis;
 }
 
-async function startApi(chunkSize = 2): Promise<RunningApi> {
+async function startApi(chunkSize = 2, eventsLingerMs?: number): Promise<RunningApi> {
   const prefix = `{test-${randomUUID()}}`;
   const producer = createRedisConnection(redisUrl, 'producer');
   const events = createRedisConnection(redisUrl, 'events');
@@ -66,6 +68,7 @@ async function startApi(chunkSize = 2): Promise<RunningApi> {
     config: { chunkSize, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },
     queues,
     store: createLocalFlagStore(dir),
+    ...(eventsLingerMs === undefined ? {} : { eventsLingerMs }),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   // Close order as in main.ts: the app (streams, queues), then Redis.
@@ -144,12 +147,32 @@ describe('API on a real Redis', () => {
     expect(await flags.getJobCounts('waiting')).toEqual({ waiting: 2 });
   });
 
-  it('reports a queued download, and 404 for an id it does not know', async () => {
+  it('adds a download that fits one chunk as ONE job in downloads, and nothing in flags', async () => {
+    const api = await startApi(2);
+    const id = await submit(api, ['br', 'CN']);
+    const downloads = queue<DownloadJobData, DownloadSummary>(api, QueueNames.downloads);
+    const flags = queue<ChunkJobData, ChunkResult>(api, QueueNames.flags);
+    const job = await downloads.getJob(id);
+    expect(job?.data).toEqual({ codes: ['BR', 'CN'], inline: true });
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential' } });
+    expect(job?.opts.removeOnComplete).toBeDefined();
+    expect(job?.parentKey).toBeUndefined();
+    expect(await flags.count()).toBe(0);
+  });
+
+  it('reports a queued download of either shape, and 404 for an id it does not know', async () => {
     const api = await startApi();
-    const id = await submit(api, ['FR']);
-    const response = await fetch(`${api.baseUrl}/v1/downloads/${id}`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ id, state: 'queued', total: 1, done: 0, outcomes: [], files: [] });
+    const single = await submit(api, ['FR']);
+    const flow = await submit(api, ['FR', 'DE', 'IT']);
+    for (const [id, total] of [
+      [single, 1],
+      [flow, 3],
+    ] as const) {
+      const response = await fetch(`${api.baseUrl}/v1/downloads/${id}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ id, state: 'queued', total, done: 0, outcomes: [], files: [] });
+    }
     const missing = await fetch(`${api.baseUrl}/v1/downloads/${randomUUID()}`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -241,6 +264,130 @@ describe('API on a real Redis', () => {
     for await (const { event } of readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal))
       again.push(event);
     expect(again).toEqual(['status', 'completed']);
+  });
+
+  it("streams a single-job download's own progress, then the summary; status follows along", async () => {
+    const api = await startApi(25);
+    const id = await submit(api, ['BR', 'CN', 'XK']);
+    const abort = new AbortController();
+    cleanups.push(async () => abort.abort());
+    const stream = readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal);
+    expect((await stream.next()).value).toMatchObject({ event: 'status', data: { id, state: 'queued', total: 3 } });
+
+    // A stand-in for the download worker: reports one outcome at a time on the job
+    // itself (a ChunkProgress of chunk 0), waiting for the test after the first.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = new Worker<DownloadJobData, DownloadSummary>(
+      QueueNames.downloads,
+      async (job) => {
+        const outcomes: FlagOutcome[] = [];
+        for (const code of job.data.codes) {
+          outcomes.push(outcome(code));
+          await job.updateProgress({ downloadId: id, chunk: 0, total: job.data.codes.length, outcomes: [...outcomes] });
+          if (outcomes.length === 1) await released;
+        }
+        return summarize(job.data.codes, outcomes, (Date.now() - job.timestamp) / 1000);
+      },
+      { connection: { url: redisUrl }, prefix: api.prefix },
+    );
+    cleanups.push(() => worker.close());
+
+    const progress: { done: number }[] = [];
+    let completed: unknown;
+    for await (const { event, data } of stream) {
+      if (event === 'progress') {
+        progress.push(data as { done: number });
+        if (progress.length === 1) {
+          const status = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+          expect(status).toMatchObject({ state: 'running', total: 3, done: 1, outcomes: [outcome('BR')] });
+          release();
+        }
+      } else {
+        expect(event).toBe('completed');
+        completed = data;
+      }
+    }
+    expect(progress.at(-1)?.done).toBe(3);
+    expect(completed).toMatchObject({ id, state: 'completed', total: 3, saved: 2, notFound: 1, done: 3 });
+    const final = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    expect(final).toMatchObject({ state: 'completed', saved: 2, done: 3, finishedAt: expect.any(String) });
+  });
+
+  it('never reports a download completed without its summary when it completes while its status is read', async () => {
+    // The bug: with 50 downloads followed at once, a first `status` event said
+    // `completed` with 0 flags done. The API read the job, the job completed, then the
+    // API read its state: `completed`, with the job's stale fields (no summary, no finish
+    // time). Here the job completes at exactly that moment: right after the API has read
+    // the job's hash.
+    const api = await startApi(25);
+    const id = await submit(api, ['BR', 'CN']);
+    const worker = new Worker<DownloadJobData, DownloadSummary>(QueueNames.downloads, null, {
+      connection: { url: redisUrl },
+      prefix: api.prefix,
+    });
+    cleanups.push(() => worker.close());
+    const token = randomUUID();
+    const active = (await worker.getNextJob(token)) as Job<DownloadJobData, DownloadSummary>;
+    expect(active.id).toBe(id);
+    const result = summarize(['BR', 'CN'], [outcome('BR'), outcome('CN')], 0.01);
+
+    const jobKey = `${api.prefix}:${QueueNames.downloads}:${id}`;
+    const hgetall = api.producer.hgetall.bind(api.producer) as (key: string) => Promise<Record<string, string>>;
+    let completedMeanwhile = false;
+    Object.assign(api.producer, {
+      async hgetall(key: string) {
+        const fields = await hgetall(key);
+        if (key === jobKey && !completedMeanwhile) {
+          completedMeanwhile = true;
+          await active.moveToCompleted(result, token, false);
+        }
+        return fields;
+      },
+    });
+
+    const status = (await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json()) as Record<string, unknown>;
+    expect(completedMeanwhile).toBe(true);
+    if (status.state === 'completed') {
+      expect(status).toMatchObject({ done: 2, saved: 2, finishedAt: expect.any(String), message: result.message });
+    } else {
+      expect(status.state).toBe('running'); // read just before it completed: fine, the next read says completed
+    }
+    const again = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    expect(again).toMatchObject({ state: 'completed', done: 2, saved: 2, finishedAt: expect.any(String) });
+  });
+
+  it("reads the queues' event streams only while someone follows a download", async () => {
+    const api = await startApi(25, 0);
+    const eventReaders = async () => {
+      const clients = (await api.producer.client('LIST')) as string;
+      return clients.split('\n').filter((line) => line.includes(`name=${api.prefix}:`) && / name=\S+:qe /.test(line));
+    };
+    const id = await submit(api, ['BR']);
+    await fetch(`${api.baseUrl}/v1/downloads/${id}`);
+    expect(await eventReaders()).toEqual([]); // submitted and read, nobody following: no XREAD
+
+    const abort = new AbortController();
+    cleanups.push(async () => abort.abort());
+    const stream = readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal);
+    expect((await stream.next()).value).toMatchObject({ event: 'status', data: { id } });
+    await vi.waitFor(async () => {
+      const readers = await eventReaders();
+      expect(readers).toHaveLength(2); // one QueueEvents per queue, blocked in XREAD
+      expect(readers.every((line) => / cmd=xread /.test(line))).toBe(true);
+    });
+
+    // The download completes, its stream ends: nobody follows any more (linger 0).
+    const worker = new Worker<DownloadJobData, DownloadSummary>(
+      QueueNames.downloads,
+      async (job) => summarize(job.data.codes, [outcome('BR')], 0.01),
+      { connection: { url: redisUrl }, prefix: api.prefix },
+    );
+    cleanups.push(() => worker.close());
+    const events: string[] = [];
+    for await (const { event } of stream) events.push(event);
+    expect(events).toEqual(['completed']);
+    await vi.waitFor(async () => expect(await eventReaders()).toEqual([]));
   });
 
   it('is ready while Redis answers, and 503 once it is gone', async () => {

@@ -1,5 +1,6 @@
-// The core pipeline in one process on a real Redis: API → BullMQ flow → worker →
-// origin → saved flags, followed over Server-Sent Events. Faults at the origin are
+// The core pipeline in one process on a real Redis: API → BullMQ (one job for a
+// download that fits a chunk, a flow of chunks for a larger one) → worker → origin →
+// saved flags, followed over Server-Sent Events. Faults at the origin are
 // retried, missing flags are NOT_FOUND, flags that keep failing are ERROR, and what is
 // saved is byte-identical to what the origin serves.
 import { readFile, readdir } from 'node:fs/promises';
@@ -60,7 +61,7 @@ function byCode(summary: DownloadSummary): Map<string, FlagOutcome> {
 }
 
 describe('core pipeline', () => {
-  it('saves the reference 20 flags byte-identical to the origin, with the reference report', async () => {
+  it('saves the reference 20 flags (one job) byte-identical to the origin, with the reference report', async () => {
     const p = await start();
     const { summary, events } = await download(p, {});
     expect(events[0]).toBe('status');
@@ -79,10 +80,17 @@ describe('core pipeline', () => {
     }
   });
 
-  it('streams per-flag progress while a slow download runs', async () => {
+  it.each([
+    ['one job (fits a chunk)', 25],
+    ['a flow of 3 chunks', 2],
+  ])('streams per-flag progress while a slow download runs, as %s', async (_, chunkSize) => {
     // Six flags, two at a time, each response held 100-150 ms: the download runs for
     // about 300 ms or more, long after the event stream has connected.
-    const p = await start({ faults: { delayMs: [100, 150], seed: 1 }, workerEnv: { FLAG_CONCURRENCY: '2' } });
+    const p = await start({
+      faults: { delayMs: [100, 150], seed: 1 },
+      workerEnv: { FLAG_CONCURRENCY: '2' },
+      chunkSize,
+    });
     const { status, json } = await post(p, { codes: ['SE', 'NO', 'FI', 'DK', 'IS', 'EE'] });
     expect(status).toBe(202);
     const events = await readSse(`${p.api}/v1/downloads/${String(json.id)}/events`, (e) => e.event === 'completed');

@@ -1,8 +1,9 @@
-// The worker's BullMQ wiring against a real Redis: a download flow (parent + chunk
-// children, as the API adds it) runs through createFlagWorkers against a local HTTP
-// origin, and the parent's summary is checked. Also: a chunk that fails for good, and
-// a shutdown that hands a running chunk back to the queue for another worker to finish
-// without downloading any saved flag twice.
+// The worker's BullMQ wiring against a real Redis, for both shapes the API adds: a
+// download flow (parent + chunk children) and a single-job download (one `downloads`
+// job carrying its own codes) run through createFlagWorkers against a local HTTP
+// origin, and the summary is checked. Also: a chunk (or a single job) that fails for
+// good, and a shutdown that hands a running chunk (or single job) back to the queue
+// for another worker to finish without downloading any saved flag twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   buildDownloadFlow,
+  buildDownloadJobs,
   chunkJobId,
   createLocalFlagStore,
   createRedisConnection,
@@ -99,6 +101,10 @@ interface Harness {
   download(codes: string[], options?: { chunkSize?: number; chunkAttempts?: number }): Promise<DownloadSummary>;
   /** Adds a download flow without waiting. */
   add(codes: string[], options?: { chunkSize?: number }): Promise<{ id: string; finished: Promise<unknown> }>;
+  /** Adds a single-job download (the codes must fit one chunk) without waiting. */
+  addSingle(codes: string[], options?: { chunkAttempts?: number }): Promise<{ id: string; finished: Promise<unknown> }>;
+  /** The download's job in the `downloads` queue. */
+  downloads: Queue;
   startWorkers(overrides?: {
     store?: FlagStore;
     env?: Record<string, string>;
@@ -112,9 +118,11 @@ async function harness(): Promise<Harness> {
   const store = createLocalFlagStore(folder);
   cleanups.push(() => rm(folder, { recursive: true, force: true }));
   const flows = new FlowProducer({ connection: redisFor('worker'), prefix });
+  const downloads = new Queue(QueueNames.downloads, { connection: redisFor('worker'), prefix });
   const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix });
   cleanups.push(
     () => flows.close(),
+    () => downloads.close(),
     () => events.close(),
   );
   await events.waitUntilReady();
@@ -125,11 +133,21 @@ async function harness(): Promise<Harness> {
     return { id, finished: node.job.waitUntilFinished(events) };
   }
 
+  async function addSingle(codes: string[], options: { chunkAttempts?: number } = {}) {
+    const id = randomUUID();
+    const jobs = buildDownloadJobs(id, codes, { prefix, chunkBackoffMs: 10, ...options });
+    if (jobs.shape !== 'single') throw new Error(`${codes.length} codes do not fit one chunk`);
+    const job = await downloads.add(jobs.name, jobs.data, jobs.opts);
+    return { id, finished: job.waitUntilFinished(events) };
+  }
+
   return {
     prefix,
     folder,
     store,
     add,
+    addSingle,
+    downloads,
     async download(codes, options) {
       const { finished } = await add(codes, options);
       return Contracts.downloadSummary.parse(await finished);
@@ -281,6 +299,95 @@ describe('flag workers on Redis', () => {
     expect(after.cn).toBe(before.cn);
     expect(after.in).toBe(before.in);
     expect((after.fr ?? 0) - (before.fr ?? 0)).toBe(1);
+  });
+
+  it('runs a single-job download itself: summary in request order, progress reported on the job', async () => {
+    const h = await harness();
+    const progress = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    cleanups.push(() => progress.close());
+    await progress.waitUntilReady();
+    const reported: unknown[] = [];
+    progress.on('progress', ({ data }) => reported.push(data));
+    await h.startWorkers();
+    const { id, finished } = await h.addSingle(['CN', 'XK', 'US']);
+    const summary = Contracts.downloadSummary.parse(await finished);
+    expect(summary).toMatchObject({ total: 3, saved: 2, notFound: 1, failed: 0 });
+    expect(summary.outcomes.map((outcome) => [outcome.code, outcome.status])).toEqual([
+      ['CN', 'OK'],
+      ['XK', 'NOT_FOUND'],
+      ['US', 'OK'],
+    ]);
+    expect(summary.message).toMatch(/^2 flags downloaded in \d+\.\d\ds \(1 not found\)$/);
+    expect((await readdir(h.folder)).sort()).toEqual(['CN_China.gif', 'US_United_States.gif']);
+    // Progress is a ChunkProgress of chunk 0 under the download's own id, as the API reads it.
+    const last = Contracts.chunkProgress.parse((await h.downloads.getJob(id))?.progress);
+    expect(last).toMatchObject({ downloadId: id, chunk: 0, total: 3 });
+    expect(last.outcomes).toHaveLength(3);
+    expect(reported.length).toBeGreaterThan(0);
+    expect(reported.every((data) => Contracts.chunkProgress.check(data))).toBe(true);
+  });
+
+  it('completes a single-job download whose store fails on its last attempt, those flags ERROR', async () => {
+    const h = await harness();
+    await h.startWorkers({
+      env: { FLAG_CONCURRENCY: '1' },
+      store: {
+        save: (name, bytes) =>
+          name === 'DE_Germany.gif'
+            ? Promise.reject(new Error('ENOSPC: no space left on device'))
+            : h.store.save(name, bytes),
+        open: (name) => h.store.open(name),
+      },
+    });
+    const { id, finished } = await h.addSingle(['CN', 'FR', 'DE', 'IN'], { chunkAttempts: 2 });
+    const summary = Contracts.downloadSummary.parse(await finished);
+    expect(summary).toMatchObject({ total: 4, saved: 2, failed: 2 });
+    expect(summary.outcomes.map((outcome) => [outcome.code, outcome.status])).toEqual([
+      ['CN', 'OK'],
+      ['FR', 'OK'], // saved before DE failed, and kept
+      ['DE', 'ERROR'],
+      ['IN', 'ERROR'], // never started: the job stopped at DE's failure
+    ]);
+    expect(summary.outcomes[2]?.reason).toContain('ENOSPC');
+    expect((await h.downloads.getJob(id))?.attemptsMade).toBe(2);
+  });
+
+  it('fails a single-job download with poisoned job data for good, without a retry', async () => {
+    const h = await harness();
+    await h.startWorkers();
+    const job = await h.downloads.add('download', { codes: ['../../etc'], inline: true }, { attempts: 3 });
+    const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    cleanups.push(() => events.close());
+    await events.waitUntilReady();
+    await expect(job.waitUntilFinished(events)).rejects.toThrow(/invalid download job data/);
+    const failed = await h.downloads.getJob(job.id ?? '');
+    expect(await failed?.getState()).toBe('failed');
+    expect(failed?.attemptsMade).toBe(1);
+  });
+
+  it('hands a running single-job download back on shutdown; another worker finishes it without downloading twice', async () => {
+    const h = await harness();
+    let heldRequestArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => (heldRequestArrived = resolve));
+    held.set('br', heldRequestArrived);
+    const first = await h.startWorkers({ env: { FLAG_CONCURRENCY: '1', SHUTDOWN_TIMEOUT_MS: '200' } });
+    const { id, finished } = await h.addSingle(['DE', 'FR', 'BR', 'JP']);
+    await arrived; // DE and FR are saved; BR hangs
+
+    await first.close();
+    const job = await h.downloads.getJob(id);
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.attemptsMade).toBe(0);
+    expect(Contracts.chunkProgress.parse(job?.progress).outcomes.map((outcome) => outcome.code)).toEqual(['DE', 'FR']);
+    held.delete('br');
+    const before = Object.fromEntries(gifHits);
+    await h.startWorkers();
+    const summary = Contracts.downloadSummary.parse(await finished);
+    expect(summary).toMatchObject({ total: 4, saved: 4, failed: 0 });
+    const after = Object.fromEntries(gifHits);
+    expect(after.de).toBe(before.de);
+    expect(after.fr).toBe(before.fr);
+    expect((after.br ?? 0) - (before.br ?? 0)).toBe(1);
   });
 
   it('main.ts starts a worker process and exits 0 on SIGTERM', async () => {

@@ -52,9 +52,15 @@ export const FlagOutcome = Type.Object({
 });
 export type FlagOutcome = Static<typeof FlagOutcome>;
 
-/** Parent job (queue `downloads`): the whole request. */
+/** Download job (queue `downloads`): the whole request. */
 export const DownloadJobData = Type.Object({
   codes: Type.Array(CountryCode, { minItems: 1, maxItems: MAX_CODES_PER_DOWNLOAD }),
+  /**
+   * true: a download that fits one chunk, added as this one job without children; the
+   * download worker downloads its codes itself (buildDownloadJobs in flow.ts).
+   * Absent: the parent of a flow, run once its chunk children are done.
+   */
+  inline: Type.Optional(Type.Literal(true)),
 });
 export type DownloadJobData = Static<typeof DownloadJobData>;
 

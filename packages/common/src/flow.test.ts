@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Contracts } from './contracts.ts';
-import { buildDownloadFlow, splitIntoChunks } from './flow.ts';
+import { DownloadShape, buildDownloadFlow, buildDownloadJobs, downloadShape, splitIntoChunks } from './flow.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId, downloadIdOfChunkJob } from './queues.ts';
 
 describe('splitIntoChunks', () => {
@@ -48,5 +48,42 @@ describe('buildDownloadFlow', () => {
   it('chunk job ids lead back to their download', () => {
     expect(downloadIdOfChunkJob(chunkJobId('6f1c-aa', 12))).toBe('6f1c-aa');
     expect(downloadIdOfChunkJob('6f1c-aa')).toBeUndefined();
+  });
+});
+
+describe('downloadShape and buildDownloadJobs', () => {
+  it('makes a download that fits one chunk ONE job, a larger one a flow', () => {
+    expect(downloadShape(1, 25)).toBe(DownloadShape.single);
+    expect(downloadShape(25, 25)).toBe(DownloadShape.single);
+    expect(downloadShape(26, 25)).toBe(DownloadShape.flow);
+    expect(downloadShape(20)).toBe(DownloadShape.single); // the reference's 20 codes, default chunk size
+    expect(() => downloadShape(3, 0)).toThrow(RangeError);
+  });
+
+  it('builds the single job: inline codes, the download id, chunk attempts and backoff, retention', () => {
+    const jobs = buildDownloadJobs('d3', ['CN', 'IN'], { prefix: '{t}', chunkAttempts: 5, chunkBackoffMs: 10 });
+    expect(jobs.shape).toBe('single');
+    if (jobs.shape !== 'single') return;
+    expect(jobs).toMatchObject({ name: JobNames.download, queueName: QueueNames.downloads, prefix: '{t}' });
+    expect(Contracts.downloadJobData.parse(jobs.data)).toEqual({ codes: ['CN', 'IN'], inline: true });
+    expect(jobs.opts).toMatchObject({ jobId: 'd3', attempts: 5, backoff: { type: 'exponential', delay: 10 } });
+    expect(jobs.opts.removeOnComplete).toEqual({ age: 24 * 3600, count: 10_000 });
+    expect(jobs.opts.removeOnFail).toEqual({ age: 24 * 3600, count: 10_000 });
+    expect(jobs.opts).not.toHaveProperty('parent');
+  });
+
+  it('builds the same flow as buildDownloadFlow once the codes exceed a chunk', () => {
+    const codes = Array.from({ length: 26 }, (_, i) => `A${String.fromCharCode(65 + (i % 26))}`);
+    const jobs = buildDownloadJobs('d4', codes);
+    expect(jobs).toEqual({ shape: 'flow', flow: buildDownloadFlow('d4', codes) });
+    if (jobs.shape === 'flow') expect(Contracts.downloadJobData.parse(jobs.flow.data)).toEqual({ codes });
+  });
+
+  it.each([
+    { codes: ['CN'], inline: false },
+    { codes: ['CN'], inline: 'yes' },
+    { codes: [], inline: true },
+  ])('refuses poisoned download job data %j', (data) => {
+    expect(Contracts.downloadJobData.check(data)).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
-// The shape of one download in BullMQ: a flow with one parent job (queue `downloads`)
-// and one child job per chunk of codes (queue `flags`). Chunks of ~25 flags keep Redis
-// work per flag low while still spreading a download over every worker that is up
-// (measured in shared/notes/queue-granularity.md); a download smaller than a chunk is
-// one child. The parent completes when its children have and holds the summary.
+// The shape of one download in BullMQ. A download that fits one chunk is ONE job in the
+// `downloads` queue whose data says it carries its own codes (`inline`): the download
+// worker downloads them and returns the summary, with no parent/child bookkeeping (one
+// `Queue.add`, no flow). A larger download is a flow: one parent job (queue
+// `downloads`) and one child job per chunk of codes (queue `flags`). Chunks of ~25 flags
+// keep Redis work per flag low while still spreading a download over every worker that
+// is up (measured in shared/notes/queue-granularity.md); the parent completes when its
+// children have and holds the summary.
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { ChunkJobData, DownloadJobData } from './contracts.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId } from './queues.ts';
@@ -12,9 +15,9 @@ export const DEFAULT_CHUNK_SIZE = 25;
 export interface DownloadFlowOptions {
   /** BullMQ key prefix. Default QUEUE_PREFIX; tests give each test its own. */
   prefix?: string;
-  /** Flags per child job. Default 25. */
+  /** Flags per child job; a download of at most this many codes is one job. Default 25. */
   chunkSize?: number;
-  /** Attempts of a chunk job (crashes, stalls, store errors; flags retry on their own). Default 3. */
+  /** Attempts of a chunk job, or of a single-job download (crashes, stalls, store errors; flags retry on their own). Default 3. */
   chunkAttempts?: number;
   /** First retry delay of a chunk job, doubled each time. Default 1000 ms. */
   chunkBackoffMs?: number;
@@ -31,15 +34,76 @@ export function splitIntoChunks<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
+/** The two shapes of a download in BullMQ. */
+export const DownloadShape = {
+  /** One `downloads` job with `inline: true`: it downloads its own codes. */
+  single: 'single',
+  /** A parent `downloads` job with one `flags` child per chunk. */
+  flow: 'flow',
+} as const;
+export type DownloadShape = (typeof DownloadShape)[keyof typeof DownloadShape];
+
+/** What to add for one download: a plain job (`Queue.add`) or a flow (`FlowProducer.add`). */
+export type DownloadJobs =
+  | {
+      shape: typeof DownloadShape.single;
+      queueName: typeof QueueNames.downloads;
+      prefix: string;
+      name: typeof JobNames.download;
+      data: DownloadJobData & { inline: true };
+      opts: JobsOptions;
+    }
+  | { shape: typeof DownloadShape.flow; flow: FlowJob };
+
+/** A download that fits one chunk is one job; anything larger is a flow of chunks. */
+export function downloadShape(codeCount: number, chunkSize: number = DEFAULT_CHUNK_SIZE): DownloadShape {
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    throw new RangeError(`chunk size must be a positive integer, got ${chunkSize}`);
+  }
+  return codeCount <= chunkSize ? DownloadShape.single : DownloadShape.flow;
+}
+
+function retentionOf(options: DownloadFlowOptions): { age: number; count: number } {
+  return { age: options.retentionSeconds ?? 24 * 3600, count: options.retentionCount ?? 10_000 };
+}
+
+/**
+ * The jobs of one download, in the shape its size calls for. The single job takes the
+ * chunk's attempts and backoff (it does a chunk's work) and the download's id and
+ * retention (it is the download).
+ */
+export function buildDownloadJobs(
+  downloadId: string,
+  codes: readonly string[],
+  options: DownloadFlowOptions = {},
+): DownloadJobs {
+  if (downloadShape(codes.length, options.chunkSize ?? DEFAULT_CHUNK_SIZE) === DownloadShape.flow) {
+    return { shape: DownloadShape.flow, flow: buildDownloadFlow(downloadId, codes, options) };
+  }
+  const retention = retentionOf(options);
+  return {
+    shape: DownloadShape.single,
+    queueName: QueueNames.downloads,
+    prefix: options.prefix ?? QUEUE_PREFIX,
+    name: JobNames.download,
+    data: { codes: [...codes], inline: true },
+    opts: {
+      jobId: downloadId,
+      attempts: options.chunkAttempts ?? 3,
+      backoff: { type: 'exponential', delay: options.chunkBackoffMs ?? 1_000 },
+      removeOnComplete: retention,
+      removeOnFail: retention,
+    },
+  };
+}
+
+/** The flow shape whatever the size: a parent and one child per chunk. */
 export function buildDownloadFlow(
   downloadId: string,
   codes: readonly string[],
   options: DownloadFlowOptions = {},
 ): FlowJob {
-  const retention = {
-    age: options.retentionSeconds ?? 24 * 3600,
-    count: options.retentionCount ?? 10_000,
-  };
+  const retention = retentionOf(options);
   const childOptions: JobsOptions = {
     attempts: options.chunkAttempts ?? 3,
     backoff: { type: 'exponential', delay: options.chunkBackoffMs ?? 1_000 },

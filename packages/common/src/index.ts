@@ -39,3 +39,4 @@ export {
   type StoredFile,
 } from './flag-store.ts';
 export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';
+export { DownloadShape, buildDownloadJobs, downloadShape, type DownloadJobs } from './flow.ts';

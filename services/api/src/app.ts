@@ -34,6 +34,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Clock for elapsed times. Default Date.now. */
   now?: () => number;
+  /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
+  eventsLingerMs?: number;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -61,7 +63,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifySse, { heartbeatInterval: deps.config.sseHeartbeatMs });
 
-  const hub = createDownloadEventHub(deps.queues.events, logger.child({ component: 'download-events' }));
+  const hub = createDownloadEventHub(deps.queues.events, {
+    logger: logger.child({ component: 'download-events' }),
+    ...(deps.eventsLingerMs === undefined ? {} : { lingerMs: deps.eventsLingerMs }),
+  });
   await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
   await app.register(healthRoutes, { queues: deps.queues });
   await app.register(downloadsRoutes, {

@@ -1,14 +1,17 @@
 // BullMQ wiring only: two Workers that take job data out of Redis, check it against its
 // contract and call the logic. The chunk worker (queue `flags`) downloads a chunk's
-// flags; the download worker (queue `downloads`) runs once every chunk of a download is
-// done and returns the download's summary. Nothing is started here: `run()` starts,
-// `close()` stops taking jobs, lets running ones finish within the grace period, then
-// hands the rest back to the queue.
+// flags. The download worker (queue `downloads`) takes both shapes of a download: a
+// single job (`inline`: a download that fits one chunk) is run there and then, as a
+// chunk with its own progress, and returns the summary; a flow's parent runs once
+// every chunk is done and merges their results into the summary. Nothing is started
+// here: `run()` starts, `close()` stops taking jobs, lets running ones finish within the
+// grace period, then hands the rest back to the queue.
 import {
   Contracts,
   QUEUE_PREFIX,
   QueueNames,
   once,
+  summarize,
   type ChunkJobData,
   type ChunkProgress,
   type ChunkResult,
@@ -87,10 +90,11 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     (job, token, signal) => runChunkJob(job, token, signal ?? new AbortController().signal),
     { ...common, concurrency: config.WORKER_CONCURRENCY },
   );
-  const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(QueueNames.downloads, runDownloadJob, {
-    ...common,
-    concurrency: config.WORKER_CONCURRENCY,
-  });
+  const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(
+    QueueNames.downloads,
+    (job, token, signal) => runDownloadJob(job, token, signal ?? new AbortController().signal),
+    { ...common, concurrency: config.WORKER_CONCURRENCY },
+  );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
   listen(downloadWorker, logger.child({ component: 'download-worker' }));
 
@@ -101,36 +105,57 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   ): Promise<ChunkResult> {
     const data = parseOrGiveUp(Contracts.chunkJobData, job.data);
     const log = logger.child({ jobId: job.id, downloadId: data.downloadId, chunk: data.chunk });
+    const outcomes = await runChunk(job, data, { token, signal, log });
+    log.debug({ flags: outcomes.length }, 'chunk done');
+    return { downloadId: data.downloadId, chunk: data.chunk, outcomes };
+  }
+
+  /**
+   * The flags of one chunk, whichever job carries them (a chunk job, or a single-job
+   * download as its chunk 0): resumes from the job's progress, reports progress on the
+   * job, and on a shutdown past the deadline hands the job back to `wait`.
+   */
+  async function runChunk(
+    job: Job,
+    data: ChunkJobData,
+    run: { token: string | undefined; signal: AbortSignal; log: Logger; onDecided?: (decided: FlagOutcome[]) => void },
+  ): Promise<FlagOutcome[]> {
     const previous = previousOutcomes(job.progress, data);
-    if (previous.length > 0) log.info({ decided: previous.length }, 'resuming chunk');
+    if (previous.length > 0) run.log.info({ decided: previous.length }, 'resuming chunk');
     try {
-      const outcomes = await processChunk({
+      return await processChunk({
         codes: data.codes,
         concurrency: config.FLAG_CONCURRENCY,
         previous,
         downloadOne: (code, flagSignal) => downloadFlag(code, flagDeps, flagSignal),
-        onProgress: (decided) => job.updateProgress(chunkProgress(data, decided)),
-        onProgressError: (err) => log.warn({ err }, 'progress report failed'),
+        onProgress: (decided) => {
+          run.onDecided?.(decided);
+          return job.updateProgress(chunkProgress(data, decided));
+        },
+        onProgressError: (err) => run.log.warn({ err }, 'progress report failed'),
         progressIntervalMs: options.progressIntervalMs,
-        signal,
+        signal: run.signal,
       });
-      log.debug({ flags: outcomes.length }, 'chunk done');
-      return { downloadId: data.downloadId, chunk: data.chunk, outcomes };
     } catch (error) {
-      if (signal.aborted && signal.reason === HAND_BACK) {
+      if (run.signal.aborted && run.signal.reason === HAND_BACK) {
         // Back to `wait` without spending an attempt; the next worker skips what is done.
-        await job.moveToWait(token);
-        log.info('chunk handed back to the queue');
+        await job.moveToWait(run.token);
+        run.log.info('chunk handed back to the queue');
         throw new WaitingError();
       }
       throw error;
     }
   }
 
-  async function runDownloadJob(job: Job<DownloadJobData, DownloadSummary>): Promise<DownloadSummary> {
+  async function runDownloadJob(
+    job: Job<DownloadJobData, DownloadSummary>,
+    token: string | undefined,
+    signal: AbortSignal,
+  ): Promise<DownloadSummary> {
     const data = parseOrGiveUp(Contracts.downloadJobData, job.data);
     const downloadId = job.id ?? '';
     const log = logger.child({ jobId: job.id, downloadId });
+    if (data.inline === true) return runSingleJobDownload(job, data, { token, signal, log });
     const [childrenValues, failures] = await Promise.all([job.getChildrenValues(), job.getIgnoredChildrenFailures()]);
     const failedChunks = await Promise.all(
       Object.entries(failures).map(([key, reason]) => readFailedChunk(key, reason)),
@@ -144,6 +169,40 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
       onInvalidResult: (key, reason) => log.warn({ key, reason }, 'ignored an invalid chunk result'),
     });
     log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
+    return summary;
+  }
+
+  /**
+   * A download that is one job: its codes are its chunk 0. On its last attempt a
+   * failure still completes the download, its undecided flags ERROR with the reason,
+   * as a flow's parent reports a chunk that failed for good.
+   */
+  async function runSingleJobDownload(
+    job: Job<DownloadJobData, DownloadSummary>,
+    data: DownloadJobData,
+    run: { token: string | undefined; signal: AbortSignal; log: Logger },
+  ): Promise<DownloadSummary> {
+    const downloadId = job.id ?? '';
+    const chunk: ChunkJobData = { downloadId, chunk: 0, codes: data.codes };
+    let decided = previousOutcomes(job.progress, chunk);
+    const elapsedSeconds = () => (Date.now() - job.timestamp) / 1000;
+    let summary: DownloadSummary;
+    try {
+      const outcomes = await runChunk(job, chunk, { ...run, onDecided: (outcomes) => (decided = outcomes) });
+      summary = summarize(data.codes, outcomes, elapsedSeconds());
+    } catch (error) {
+      if (error instanceof WaitingError || error instanceof UnrecoverableError || !isLastAttempt(job)) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      run.log.warn({ err: error, attemptsMade: job.attemptsMade }, 'download failed on its last attempt');
+      summary = finishDownload({
+        downloadId,
+        codes: data.codes,
+        childrenValues: {},
+        failedChunks: [{ key: downloadId, reason, codes: data.codes, decided }],
+        elapsedSeconds: elapsedSeconds(),
+      });
+    }
+    run.log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
     return summary;
   }
 
@@ -188,6 +247,11 @@ function parseOrGiveUp<T>(checker: { parse(value: unknown): T }, value: unknown)
   } catch (error) {
     throw new UnrecoverableError((error as Error).message);
   }
+}
+
+/** This attempt is the job's last: a failure now fails it for good. */
+function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /** What an earlier attempt of this chunk reported, if its progress is this chunk's. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownloadNotFoundError } from '../errors.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 import { DOWNLOAD_ID, notFound, ok, progress, result, snapshot, summary } from '../test-support/fixtures.ts';
@@ -54,6 +54,27 @@ describe('createDownloadEventHub', () => {
     hub.close();
   });
 
+  it("routes a single-job download's own progress (queue downloads) to its subscribers", async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    const subscription = hub.subscribe(DOWNLOAD_ID);
+    queues.emitters.downloads.emit('progress', { jobId: DOWNLOAD_ID, data: progress(0, [ok('BR')]) });
+    queues.emitters.downloads.emit('progress', { jobId: OTHER_ID, data: progress(0, [ok('FR')]) });
+    queues.emitters.downloads.emit('progress', { jobId: DOWNLOAD_ID, data: { outcomes: [{ code: '../' }] } });
+    queues.emitters.downloads.emit('completed', { jobId: DOWNLOAD_ID, returnvalue: summary([ok('BR')]) });
+    const seen: HubEvent[] = [];
+    for await (const event of subscription) {
+      seen.push(event);
+      if (event.type === 'completed') break;
+    }
+    expect(seen).toEqual([
+      { type: 'outcomes', outcomes: [ok('BR')] },
+      { type: 'completed', summary: summary([ok('BR')]) },
+    ]);
+    await hub.close();
+    expect(queues.emitters.downloads.listenerCount('progress')).toBe(0);
+  });
+
   it('ends every subscription on closeSubscriptions (shutdown)', async () => {
     const hub = createDownloadEventHub(createFakeDownloadQueues().events);
     const subscription = hub.subscribe(DOWNLOAD_ID);
@@ -67,7 +88,128 @@ describe('createDownloadEventHub', () => {
   });
 });
 
+describe('createDownloadEventHub: the feed reads only while someone follows', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('does not start the feed until the first follower, and stops it a linger after the last left', async () => {
+    vi.useFakeTimers();
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events, { lingerMs: 1_000 });
+    expect(queues.feed).toMatchObject({ starts: 0, stops: 0 });
+    expect(hub.reading).toBe(false);
+
+    const first = hub.subscribe(DOWNLOAD_ID);
+    const second = hub.subscribe(OTHER_ID);
+    await Promise.all([first.ready, second.ready]);
+    expect(queues.feed.starts).toBeGreaterThanOrEqual(1);
+    expect(hub.reading).toBe(true);
+
+    first.close();
+    vi.advanceTimersByTime(5_000);
+    expect(queues.feed.stops).toBe(0); // someone still follows
+    second.close();
+    vi.advanceTimersByTime(999);
+    expect(queues.feed.stops).toBe(0); // lingering
+    vi.advanceTimersByTime(1);
+    expect(queues.feed.stops).toBe(1);
+    expect(hub.reading).toBe(false);
+    await hub.close();
+  });
+
+  it('keeps reading when a follower comes back within the linger', async () => {
+    vi.useFakeTimers();
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events, { lingerMs: 1_000 });
+    hub.subscribe(DOWNLOAD_ID).close();
+    vi.advanceTimersByTime(500);
+    const back = hub.subscribe(OTHER_ID);
+    vi.advanceTimersByTime(5_000);
+    expect(queues.feed.stops).toBe(0);
+    expect(hub.reading).toBe(true);
+    back.close();
+    vi.advanceTimersByTime(1_000);
+    expect(queues.feed.stops).toBe(1);
+    await hub.close();
+  });
+
+  it('stops the feed on close', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    hub.subscribe(DOWNLOAD_ID);
+    await hub.close();
+    expect(hub.size).toBe(0);
+    expect(hub.reading).toBe(false);
+    expect(queues.feed.stops).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('followDownload', () => {
+  it('reads the first snapshot only once the feed is reading', async () => {
+    const queues = createFakeDownloadQueues();
+    let feedStarted!: () => void;
+    const started = new Promise<void>((resolve) => (feedStarted = resolve));
+    let reading = false;
+    queues.events.start = async () => {
+      await started;
+      reading = true;
+    };
+    const hub = createDownloadEventHub(queues.events);
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    const readWhileReading: boolean[] = [];
+    queues.onReadSnapshot = () => readWhileReading.push(reading);
+    const following = followDownload(DOWNLOAD_ID, { hub, queues });
+    await Promise.resolve();
+    expect(readWhileReading).toEqual([]);
+    feedStarted();
+    const stream = await following;
+    expect(readWhileReading).toEqual([true]);
+    stream.close();
+    await hub.close();
+  });
+
+  it('fails with the feed error when the feed cannot start, leaving no subscription', async () => {
+    const queues = createFakeDownloadQueues();
+    queues.feed.startError = new Error('Redis is not connected');
+    const hub = createDownloadEventHub(queues.events);
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    await expect(followDownload(DOWNLOAD_ID, { hub, queues })).rejects.toThrow('Redis is not connected');
+    expect(hub.size).toBe(0);
+    await hub.close();
+  });
+
+  it('follows a single-job download: its own progress, then the summary', async () => {
+    const queues = createFakeDownloadQueues();
+    const hub = createDownloadEventHub(queues.events);
+    const own = { jobId: DOWNLOAD_ID, status: 'pending' as const, started: false };
+    queues.snapshots.set(
+      DOWNLOAD_ID,
+      snapshot({ state: 'waiting', data: { codes: ['BR', 'CN'], inline: true }, chunks: [own] }),
+    );
+    const all = [ok('BR'), notFound('CN')];
+    queues.onReadSnapshot = () => {
+      queues.onReadSnapshot = undefined;
+      const { downloads } = queues.emitters;
+      downloads.emit('progress', { jobId: DOWNLOAD_ID, data: progress(0, [ok('BR')]) });
+      downloads.emit('progress', { jobId: DOWNLOAD_ID, data: progress(0, all) });
+      downloads.emit('completed', { jobId: DOWNLOAD_ID, returnvalue: summary(all) });
+    };
+    const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
+    expect(events.map((e) => e.event)).toEqual(['status', 'progress', 'progress', 'completed']);
+    expect(events[0]?.data).toMatchObject({ state: 'queued', total: 2, done: 0 });
+    expect(events[2]?.data).toEqual({
+      done: 2,
+      total: 2,
+      saved: 1,
+      notFound: 1,
+      failed: 0,
+      outcomes: [notFound('CN')],
+    });
+    expect(events[3]?.data).toMatchObject({ state: 'completed', saved: 1, notFound: 1, outcomes: all });
+    await hub.close();
+  });
+
   it('sends status then completed at once for a finished download', async () => {
     const queues = createFakeDownloadQueues();
     const hub = createDownloadEventHub(queues.events);

@@ -1,8 +1,12 @@
 // Live progress of downloads for Server-Sent Events. One hub per process listens to
-// the one QueueEvents of each queue and fans events out, in process, to the streams
+// the event feed of both queues and fans events out, in process, to the streams
 // following that download (a Map lookup per event, not a Redis connection per client).
-// A stream subscribes before it reads its first snapshot, and buffers what arrives
-// meanwhile, so no event falls between the snapshot and the subscription.
+// The feed reads Redis only while someone follows: the first subscription starts it,
+// and it stops a short linger after the last one has gone (so back-to-back followers
+// do not pay a reconnect each). A stream subscribes, waits until the feed is reading,
+// and only then reads its first snapshot, buffering what arrives meanwhile, so no
+// event falls between the snapshot and the subscription. Progress comes from chunk
+// jobs (queue `flags`) and from single-job downloads (queue `downloads`).
 import {
   Contracts,
   countOutcomes,
@@ -13,7 +17,7 @@ import {
   type Logger,
 } from '@flagship/common';
 import { DownloadNotFoundError } from '../errors.ts';
-import type { DownloadQueues, DownloadSnapshot, EventSourceLike } from '../queues/download-queues.ts';
+import type { DownloadEventFeed, DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
 import { DownloadState, toDownloadStatus, type DownloadStatus } from './download-status.ts';
 
 /** What the hub tells a download's followers. */
@@ -23,6 +27,11 @@ export type HubEvent =
   | { type: 'failed'; reason: string };
 
 export interface Subscription extends AsyncIterable<HubEvent> {
+  /**
+   * Resolves once the feed is reading Redis: every event from then on reaches this
+   * subscription. Rejects (QueueUnavailableError) when the feed could not start.
+   */
+  readonly ready: Promise<void>;
   /** Stop: the iteration ends at once, buffered events are dropped. Safe twice; leaving the loop does it too. */
   close(): void;
 }
@@ -33,16 +42,25 @@ export interface DownloadEventHub {
   readonly size: number;
   /** End every subscription (shutdown: lets the SSE responses finish). */
   closeSubscriptions(): void;
-  /** Detach from the QueueEvents. */
-  close(): void;
+  /** Whether the hub keeps the feed reading: someone follows, or the linger has not passed yet. */
+  readonly reading: boolean;
+  /** Detach from the feed and stop it. */
+  close(): Promise<void>;
+}
+
+export interface DownloadEventHubOptions {
+  logger?: Logger;
+  /** How long the feed keeps reading after the last follower left. Default 5000 ms. */
+  lingerMs?: number;
 }
 
 /** An unbounded single-consumer queue that an async iterator drains. */
-function createSubscription(onClose: () => void): Subscription & { push(event: HubEvent): void } {
+function createSubscription(ready: Promise<void>, onClose: () => void): Subscription & { push(event: HubEvent): void } {
   const buffer: HubEvent[] = [];
   let wake: (() => void) | undefined;
   let closed = false;
   return {
+    ready,
     push(event) {
       if (closed) return;
       buffer.push(event);
@@ -73,9 +91,11 @@ function createSubscription(onClose: () => void): Subscription & { push(event: H
 }
 
 export function createDownloadEventHub(
-  events: { downloads: EventSourceLike; flags: EventSourceLike },
-  logger: Logger = silentLogger(),
+  events: DownloadEventFeed,
+  options: DownloadEventHubOptions = {},
 ): DownloadEventHub {
+  const logger = options.logger ?? silentLogger();
+  const lingerMs = options.lingerMs ?? 5_000;
   const followers = new Map<string, Set<(event: HubEvent) => void>>();
 
   function dispatch(downloadId: string | undefined, event: () => HubEvent | undefined): void {
@@ -93,6 +113,9 @@ export function createDownloadEventHub(
 
   const onChunkProgress = ({ jobId, data }: { jobId: string; data: unknown }) =>
     dispatch(downloadIdOfChunkJob(jobId), () => chunkOutcomes('progress', data, Contracts.chunkProgress.check));
+  // A single-job download reports a ChunkProgress of its own codes under its own id.
+  const onDownloadProgress = ({ jobId, data }: { jobId: string; data: unknown }) =>
+    dispatch(jobId, () => chunkOutcomes('progress', data, Contracts.chunkProgress.check));
   const onChunkCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
     dispatch(downloadIdOfChunkJob(jobId), () => chunkOutcomes('result', returnvalue, Contracts.chunkResult.check));
   const onDownloadCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) =>
@@ -106,18 +129,45 @@ export function createDownloadEventHub(
 
   events.flags.on('progress', onChunkProgress);
   events.flags.on('completed', onChunkCompleted);
+  events.downloads.on('progress', onDownloadProgress);
   events.downloads.on('completed', onDownloadCompleted);
   events.downloads.on('failed', onDownloadFailed);
 
   const open = new Set<Subscription>();
+  let reading = false;
+  let lingering: NodeJS.Timeout | undefined;
+
+  function startFeed(): Promise<void> {
+    clearTimeout(lingering);
+    lingering = undefined;
+    reading = true;
+    return events.start();
+  }
+
+  function stopFeed(): void {
+    reading = false;
+    events.stop().catch((error: unknown) => logger.warn({ err: error }, 'stopping the event feed failed'));
+  }
+
+  /** The last follower left: stop reading after the linger, unless someone comes back. */
+  function stopFeedSoon(): void {
+    if (open.size > 0 || !reading) return;
+    clearTimeout(lingering);
+    lingering = setTimeout(stopFeed, lingerMs);
+    lingering.unref();
+  }
+
   return {
     subscribe(downloadId) {
       let listeners = followers.get(downloadId);
       if (listeners === undefined) followers.set(downloadId, (listeners = new Set()));
-      const subscription = createSubscription(() => {
+      const ready = startFeed();
+      ready.catch(() => undefined); // the follower awaits it; this only keeps it from being unhandled
+      const subscription = createSubscription(ready, () => {
         listeners.delete(subscription.push);
         if (listeners.size === 0 && followers.get(downloadId) === listeners) followers.delete(downloadId);
         open.delete(subscription);
+        stopFeedSoon();
       });
       listeners.add(subscription.push);
       open.add(subscription);
@@ -126,15 +176,22 @@ export function createDownloadEventHub(
     get size() {
       return open.size;
     },
+    get reading() {
+      return reading;
+    },
     closeSubscriptions() {
       for (const subscription of [...open]) subscription.close();
     },
-    close() {
+    async close() {
       this.closeSubscriptions();
+      clearTimeout(lingering);
       events.flags.off('progress', onChunkProgress);
       events.flags.off('completed', onChunkCompleted);
+      events.downloads.off('progress', onDownloadProgress);
       events.downloads.off('completed', onDownloadCompleted);
       events.downloads.off('failed', onDownloadFailed);
+      reading = false;
+      await events.stop();
     },
   };
 }
@@ -186,6 +243,7 @@ export async function followDownload(downloadId: string, deps: FollowDownloadDep
   const subscription = deps.hub.subscribe(downloadId);
   let snapshot: DownloadSnapshot | undefined;
   try {
+    await subscription.ready; // reading events before the snapshot: nothing falls in between
     snapshot = await deps.queues.readSnapshot(downloadId);
   } catch (error) {
     subscription.close();

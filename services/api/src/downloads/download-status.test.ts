@@ -24,6 +24,22 @@ describe('toDownloadStatus', () => {
     expect(status.finishedAt).toBeUndefined();
   });
 
+  it('reads a single-job download from its own progress: queued while waiting, then running', () => {
+    const own = { jobId: DOWNLOAD_ID, status: 'pending' as const, started: false };
+    const single = (state: string, chunk: typeof own & { progress?: unknown }) =>
+      snapshot({ state, data: { codes: ['BR', 'CN'], inline: true }, chunks: [chunk] });
+    expect(toDownloadStatus(single('waiting', own), NOW)).toMatchObject({ state: 'queued', total: 2, done: 0 });
+    expect(toDownloadStatus(single('prioritized', own), NOW).state).toBe('queued');
+    expect(toDownloadStatus(single('active', { ...own, started: true }), NOW).state).toBe('running');
+    const running = toDownloadStatus(
+      single('active', { ...own, started: true, progress: progress(0, [notFound('CN')]) }),
+      NOW,
+    );
+    expect(running).toMatchObject({ state: 'running', total: 2, done: 1, notFound: 1 });
+    // A retry waiting for its backoff has started before: running, not queued.
+    expect(toDownloadStatus(single('delayed', { ...own, started: true }), NOW).state).toBe('running');
+  });
+
   it('is running once a chunk started, even before its first outcome', () => {
     const chunks = snapshot().chunks.map((c, i) => ({ ...c, started: i === 0 }));
     expect(toDownloadStatus(snapshot({ chunks }), NOW).state).toBe('running');

@@ -1,6 +1,7 @@
 // A download's status for GET /v1/downloads/:id and the first SSE event: state, counts
-// and per-flag outcomes. Complete downloads are read from the parent's summary; running
-// ones from the finished chunks' results plus the running chunks' cumulative progress.
+// and per-flag outcomes. Complete downloads are read from their job's summary; running
+// ones from the finished chunks' results plus the running chunks' cumulative progress
+// (a single-job download is its own one chunk).
 // Pure: it reads a snapshot, so it is tested with fake job data.
 import {
   Contracts,
@@ -68,11 +69,14 @@ export function outcomesFromChunks(snapshot: DownloadSnapshot): Map<string, Flag
   return byCode;
 }
 
+/** BullMQ states of a download's job before any work: a flow's parent, or a single job not yet taken. */
+const NOT_STARTED_STATES = new Set(['waiting-children', 'waiting', 'prioritized']);
+
 function stateOf(snapshot: DownloadSnapshot, outcomes: number): DownloadState {
   if (snapshot.state === 'completed') return DownloadState.completed;
   if (snapshot.state === 'failed') return DownloadState.failed;
   const started = outcomes > 0 || snapshot.chunks.some((chunk) => chunk.started || chunk.status !== 'pending');
-  return snapshot.state === 'waiting-children' && !started ? DownloadState.queued : DownloadState.running;
+  return NOT_STARTED_STATES.has(snapshot.state) && !started ? DownloadState.queued : DownloadState.running;
 }
 
 function isoTime(ms: number | undefined): string | undefined {

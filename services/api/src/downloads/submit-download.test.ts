@@ -43,12 +43,11 @@ describe('resolveCodes', () => {
 });
 
 describe('submitDownload', () => {
-  it('adds one flow: the parent with the codes, children in chunks, under the queues prefix', async () => {
+  const newId = () => '00000000-0000-4000-8000-000000000001';
+
+  it('adds a download larger than a chunk as one flow: the parent with the codes, children in chunks', async () => {
     const queues = createFakeDownloadQueues();
-    const accepted = await submitDownload(
-      { codes: ['br', 'cn', 'in'] },
-      { queues, chunkSize: 2, newId: () => '00000000-0000-4000-8000-000000000001' },
-    );
+    const accepted = await submitDownload({ codes: ['br', 'cn', 'in'] }, { queues, chunkSize: 2, newId });
     expect(accepted).toEqual({
       id: '00000000-0000-4000-8000-000000000001',
       state: 'queued',
@@ -58,9 +57,12 @@ describe('submitDownload', () => {
         events: '/v1/downloads/00000000-0000-4000-8000-000000000001/events',
       },
     });
-    expect(queues.flows).toHaveLength(1);
-    const flow = queues.flows[0]!;
+    expect(queues.added).toHaveLength(1);
+    const added = queues.added[0]!;
+    if (added.shape !== 'flow') expect.unreachable('a flow was expected');
+    const { flow } = added;
     expect(flow).toMatchObject({ queueName: 'downloads', prefix: 'fake', data: { codes: ['BR', 'CN', 'IN'] } });
+    expect(flow.data).not.toHaveProperty('inline');
     expect(flow.opts?.jobId).toBe(accepted.id);
     expect(flow.children?.map((child) => [child.opts?.jobId, child.data.codes])).toEqual([
       [chunkJobId(accepted.id, 0), ['BR', 'CN']],
@@ -68,9 +70,24 @@ describe('submitDownload', () => {
     ]);
   });
 
+  it('adds a download that fits one chunk as ONE job in downloads, carrying its own codes', async () => {
+    const queues = createFakeDownloadQueues();
+    const accepted = await submitDownload({ codes: ['br', 'cn'] }, { queues, chunkSize: 2, newId });
+    expect(queues.added).toEqual([
+      {
+        shape: 'single',
+        queueName: 'downloads',
+        prefix: 'fake',
+        name: 'download',
+        data: { codes: ['BR', 'CN'], inline: true },
+        opts: expect.objectContaining({ jobId: accepted.id, attempts: 3, removeOnComplete: expect.any(Object) }),
+      },
+    ]);
+  });
+
   it('adds nothing when the request is invalid', async () => {
     const queues = createFakeDownloadQueues();
     await expect(submitDownload({ codes: ['ZZ'] }, { queues, chunkSize: 25 })).rejects.toThrow(InvalidRequestError);
-    expect(queues.flows).toHaveLength(0);
+    expect(queues.added).toHaveLength(0);
   });
 });

@@ -1,12 +1,13 @@
 // Accepting a download: decide which codes (the request's, every country, or the
-// reference program's 20), check them against the ISO list, and add the BullMQ flow.
+// reference program's 20), check them against the ISO list, and add the download's
+// jobs: one job when the codes fit a chunk, a flow of chunks otherwise.
 // Codes the origin does not have (with `all`, some territories) are not an input
 // error: the workers report them as NOT_FOUND, as the reference program does.
 import { randomUUID } from 'node:crypto';
 import {
   COUNTRY_CODES,
   REFERENCE_CODES,
-  buildDownloadFlow,
+  buildDownloadJobs,
   isCountryCode,
   normalizeCodes,
   type DownloadRequest,
@@ -16,7 +17,7 @@ import type { DownloadQueues } from '../queues/download-queues.ts';
 import { DownloadState, downloadLinks, type DownloadLinks } from './download-status.ts';
 
 export interface SubmitDownloadDeps {
-  queues: Pick<DownloadQueues, 'addFlow' | 'prefix'>;
+  queues: Pick<DownloadQueues, 'addDownload' | 'prefix'>;
   /** Flags per chunk job. */
   chunkSize: number;
   newId?: () => string;
@@ -58,6 +59,8 @@ export async function submitDownload(
 ): Promise<AcceptedDownload> {
   const codes = resolveCodes(request);
   const id = (deps.newId ?? randomUUID)();
-  await deps.queues.addFlow(buildDownloadFlow(id, codes, { chunkSize: deps.chunkSize, prefix: deps.queues.prefix }));
+  await deps.queues.addDownload(
+    buildDownloadJobs(id, codes, { chunkSize: deps.chunkSize, prefix: deps.queues.prefix }),
+  );
   return { id, state: DownloadState.queued, total: codes.length, links: downloadLinks(id) };
 }

@@ -18,7 +18,7 @@ async function downloadQueues(app: FastifyInstance, options: DownloadQueuesPlugi
     hub.closeSubscriptions();
   });
   app.addHook('onClose', async () => {
-    hub.close();
+    await hub.close();
     await queues.close();
   });
 }

@@ -1,9 +1,11 @@
 // The DownloadQueues port over BullMQ and Redis. Producer calls go through one shared
 // connection that fails fast (enableOfflineQueue off): a request while Redis is away
 // gets a QueueUnavailableError (503) at once, or after `timeoutMs` at worst, never a
-// hang. Events come from one QueueEvents per queue, each on its own duplicate of the
-// events connection (XREAD BLOCK must not share a connection).
-import { FlowProducer, Queue, QueueEvents, type FlowJob, type Job } from 'bullmq';
+// hang. A download is added as one job (Queue.add) or as a flow (FlowProducer.add), as
+// buildDownloadJobs shaped it. Events come from one QueueEvents per queue, each on its
+// own duplicate of the events connection, and only while someone follows
+// (on-demand-queue-events.ts).
+import { FlowProducer, Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   QUEUE_PREFIX,
@@ -14,16 +16,18 @@ import {
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
+  type DownloadJobs,
   type DownloadSummary,
   type Logger,
 } from '@flagship/common';
 import { QueueUnavailableError } from '../errors.ts';
 import type { ChunkSnapshot, DownloadQueues, DownloadSnapshot } from './download-queues.ts';
+import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
 
 export interface BullmqDownloadQueuesOptions {
   /** Producer connection (createRedisConnection(url, 'producer')); shared, not closed here. */
   connection: Redis;
-  /** Connection for QueueEvents (role 'events'); duplicated per queue, not closed here. */
+  /** Connection for QueueEvents (role 'events'); duplicated per queue while followed, not closed here. */
   eventsConnection: Redis;
   /** BullMQ key prefix. Default QUEUE_PREFIX. */
   prefix?: string;
@@ -59,15 +63,11 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
   const flowProducer = new FlowProducer({ connection, prefix });
   const downloads = new Queue<DownloadJobData, DownloadSummary>(QueueNames.downloads, { connection, prefix });
   const flags = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
-  const downloadEvents = new QueueEvents(QueueNames.downloads, { connection: eventsConnection, prefix });
-  const flagEvents = new QueueEvents(QueueNames.flags, { connection: eventsConnection, prefix });
   // An EventEmitter 'error' without a listener throws: Redis going away must be logged, not crash us.
   const emitters: Record<string, { on(event: 'error', listener: (error: Error) => void): unknown }> = {
     flowProducer,
     downloads,
     flags,
-    downloadEvents,
-    flagEvents,
   };
   for (const [name, emitter] of Object.entries(emitters)) {
     // The connections' own owners (main.ts) log their errors; these repeat them per object.
@@ -90,6 +90,8 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
       timer.cancel();
     }
   }
+
+  const events = createOnDemandQueueEvents({ connection, eventsConnection, prefix, logger, guarded });
 
   const flagsKeyPrefix = `${prefix}:${QueueNames.flags}:`;
   function chunkIdOfKey(key: string): string | undefined {
@@ -130,28 +132,53 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
     return Promise.all(chunks);
   }
 
+  /** A single-job download is its own one chunk: its progress is chunk 0's. */
+  function ownChunk(job: Job, state: string): ChunkSnapshot {
+    const failed = state === 'failed';
+    return {
+      jobId: job.id ?? '',
+      status: failed ? 'failed' : 'pending',
+      started: job.processedOn !== undefined && job.processedOn !== null,
+      progress: job.progress,
+      ...(failed ? { codes: (job.data as { codes?: unknown } | undefined)?.codes } : {}),
+      ...(failed && job.failedReason ? { failedReason: job.failedReason } : {}),
+    };
+  }
+
+  function isSingleJob(job: Job): boolean {
+    return (job.data as { inline?: unknown } | undefined)?.inline === true;
+  }
+
   async function readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined> {
-    const parent = await downloads.getJob(downloadId);
-    if (parent === undefined || parent === null) return undefined;
-    const state = await parent.getState();
+    // The state first, then the job. A job's state only moves forward, so a job read
+    // after its state is at least as new as that state. Read the other way round, a
+    // download that completed between the two reads looked `completed` without its
+    // summary, finish time or any flag done (seen with 50 downloads followed at once).
+    const state = await downloads.getJobState(downloadId);
     if (state === 'unknown') return undefined;
+    const job = await downloads.getJob(downloadId);
+    if (job === undefined || job === null) return undefined;
+    const finished = state === 'completed';
     return {
       id: downloadId,
       state,
-      data: parent.data,
-      createdAt: parent.timestamp,
-      ...(parent.finishedOn ? { finishedAt: parent.finishedOn } : {}),
-      ...(state === 'completed' ? { returnValue: parent.returnvalue } : {}),
-      ...(parent.failedReason ? { failedReason: parent.failedReason } : {}),
-      chunks: state === 'completed' ? [] : await readChunks(parent),
+      data: job.data,
+      createdAt: job.timestamp,
+      ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+      ...(finished ? { returnValue: job.returnvalue } : {}),
+      ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+      chunks: finished ? [] : isSingleJob(job) ? [ownChunk(job, state)] : await readChunks(job),
     };
   }
 
   return {
     prefix,
-    events: { downloads: downloadEvents, flags: flagEvents },
-    async addFlow(flow: FlowJob) {
-      await guarded('adding a download', () => flowProducer.add(flow));
+    events,
+    async addDownload(jobs: DownloadJobs) {
+      await guarded('adding a download', async () => {
+        if (jobs.shape === 'single') await downloads.add(jobs.name, jobs.data, jobs.opts);
+        else await flowProducer.add(jobs.flow);
+      });
     },
     readSnapshot: (downloadId) => guarded('reading a download', () => readSnapshot(downloadId)),
     async ping() {
@@ -160,7 +187,7 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
     // All at once, each under the deadline: a QueueEvents whose connection never came up
     // waits for it forever, and must not hold the others (or the shutdown) back.
     close: once(async () => {
-      const closers = { downloadEvents, flagEvents, flowProducer, downloads, flags };
+      const closers = { events, flowProducer, downloads, flags };
       await Promise.all(
         Object.entries(closers).map(([name, closer]) =>
           closeAll([{ name, close: () => closer.close() }], {

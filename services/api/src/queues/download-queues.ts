@@ -2,9 +2,13 @@
 // BullMQ, as plain data. The BullMQ adapter (bullmq-download-queues.ts) implements it
 // over Redis; unit tests implement it in memory. Values read from Redis stay `unknown`
 // here: the logic checks them against the common contracts (Redis is a trust boundary).
-import type { FlowJob } from 'bullmq';
+import type { DownloadJobs } from '@flagship/common';
 
-/** One chunk job of a download, as far as the status needs it. */
+/**
+ * One chunk job of a download, as far as the status needs it. A single-job download
+ * (DownloadJobData `inline`) is its own one chunk: its job id is the download id and its
+ * progress is a ChunkProgress of chunk 0.
+ */
 export interface ChunkSnapshot {
   jobId: string;
   /** completed: its result is in `result`; failed: failed for good and ignored by the parent. */
@@ -20,10 +24,10 @@ export interface ChunkSnapshot {
   failedReason?: string;
 }
 
-/** A download's parent job and, unless it is complete, its chunks. */
+/** A download's job (a flow's parent, or the single job) and, unless it is complete, its chunks. */
 export interface DownloadSnapshot {
   id: string;
-  /** BullMQ state of the parent job: waiting-children, waiting, active, completed, failed, ... */
+  /** BullMQ state of the download's job: waiting-children, waiting, active, completed, failed, ... */
   state: string;
   /** Parent job data (DownloadJobData). */
   data: unknown;
@@ -44,16 +48,35 @@ export interface EventSourceLike {
   off(event: string, listener: (...args: any[]) => void): unknown;
 }
 
+/**
+ * The queues' event streams, read only while someone follows a download: `start` when
+ * the first follower comes, `stop` when the last one has gone. Listeners stay attached
+ * to `downloads` and `flags` across stops and starts.
+ */
+export interface DownloadEventFeed {
+  readonly downloads: EventSourceLike;
+  readonly flags: EventSourceLike;
+  /**
+   * Start reading, if not reading yet. Resolves once every event added to the streams
+   * from now on will be delivered (so a snapshot read after it misses nothing);
+   * rejects with QueueUnavailableError when Redis does not answer.
+   */
+  start(): Promise<void>;
+  /** Stop reading (nobody follows): no more Redis reads until the next start. Safe twice. */
+  stop(): Promise<void>;
+}
+
 export interface DownloadQueues {
-  /** The BullMQ key prefix the flows are added under. */
+  /** The BullMQ key prefix the downloads are added under. */
   readonly prefix: string;
-  addFlow(flow: FlowJob): Promise<void>;
+  /** Adds a download: one job with Queue.add, or a flow with FlowProducer.add. */
+  addDownload(jobs: DownloadJobs): Promise<void>;
   /** The download's jobs, or undefined when there is no such download. */
   readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined>;
   /** Resolves when Redis answers PING in time; throws QueueUnavailableError otherwise. */
   ping(): Promise<void>;
-  /** One QueueEvents per queue for the whole process. */
-  readonly events: { downloads: EventSourceLike; flags: EventSourceLike };
+  /** The event streams of both queues, for the process's one event hub. */
+  readonly events: DownloadEventFeed;
   /** Closes what the adapter created (not the Redis connections it was given). Safe twice. */
   close(): Promise<void>;
 }

@@ -38,7 +38,7 @@ function expectProblem(
 }
 
 describe('POST /v1/downloads', () => {
-  it('accepts codes: 202, the id, state, total, links and a Location header; one flow is added', async () => {
+  it('accepts codes: 202, the id, state, total, links and a Location header; one job is added', async () => {
     const response = await post({ codes: ['br', 'CN'] });
     expect(response.statusCode).toBe(202);
     const body = response.json();
@@ -49,13 +49,18 @@ describe('POST /v1/downloads', () => {
       links: { self: `/v1/downloads/${body.id}`, events: `/v1/downloads/${body.id}/events` },
     });
     expect(response.headers.location).toBe(`/v1/downloads/${body.id}`);
-    expect(testApp.queues.flows.map((flow) => flow.data)).toEqual([{ codes: ['BR', 'CN'] }]);
+    expect(testApp.queues.added).toHaveLength(1);
+    expect(testApp.queues.added[0]).toMatchObject({
+      shape: 'single',
+      data: { codes: ['BR', 'CN'], inline: true },
+      opts: { jobId: body.id },
+    });
   });
 
   it('normalizes lower case and duplicates', async () => {
     const response = await post({ codes: ['br', 'BR', 'cn', 'Br'] });
     expect(response.json().total).toBe(2);
-    expect(testApp.queues.flows[0]?.data).toEqual({ codes: ['BR', 'CN'] });
+    expect(testApp.queues.added[0]).toMatchObject({ data: { codes: ['BR', 'CN'], inline: true } });
   });
 
   it.each([
@@ -71,14 +76,16 @@ describe('POST /v1/downloads', () => {
   it('takes every ISO code for all: true', async () => {
     const response = await post({ all: true });
     expect(response.json().total).toBe(COUNTRY_CODES.length);
-    expect(testApp.queues.flows[0]?.children).toHaveLength(Math.ceil(COUNTRY_CODES.length / 25));
+    const added = testApp.queues.added[0];
+    expect(added?.shape).toBe('flow');
+    expect(added?.shape === 'flow' && added.flow.children).toHaveLength(Math.ceil(COUNTRY_CODES.length / 25));
   });
 
   it('refuses an unknown code with a 400 naming it', async () => {
     const body = expectProblem(await post({ codes: ['BR', 'ZZ'] }), 400);
     expect(body.detail).toContain('ZZ');
     expect(body.errors).toEqual([{ field: '/body/codes/1', reason: 'unknown country code "ZZ"' }]);
-    expect(testApp.queues.flows).toHaveLength(0);
+    expect(testApp.queues.added).toHaveLength(0);
   });
 
   it.each([

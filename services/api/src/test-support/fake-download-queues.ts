@@ -1,30 +1,45 @@
-// An in-memory DownloadQueues for unit tests: records added flows, serves snapshots
-// from a map, and exposes plain EventEmitters in place of the two QueueEvents.
+// An in-memory DownloadQueues for unit tests: records added downloads, serves snapshots
+// from a map, and exposes plain EventEmitters in place of the two QueueEvents, with a
+// feed that counts its starts and stops.
 import { EventEmitter } from 'node:events';
-import type { FlowJob } from 'bullmq';
+import type { DownloadJobs } from '@flagship/common';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
 
 export interface FakeDownloadQueues extends DownloadQueues {
-  readonly flows: FlowJob[];
+  /** Every download added, in order. */
+  readonly added: DownloadJobs[];
   readonly snapshots: Map<string, DownloadSnapshot>;
   readonly emitters: { downloads: EventEmitter; flags: EventEmitter };
+  /** Calls of events.start() and events.stop(); `startError` makes start() reject. */
+  readonly feed: { starts: number; stops: number; startError?: Error };
   /** Called after each snapshot read starts, before it resolves: lets a test publish events "in between". */
   onReadSnapshot?: (downloadId: string) => void;
   closeCalls: number;
 }
 
-export function createFakeDownloadQueues(overrides: Partial<Pick<DownloadQueues, 'ping' | 'addFlow'>> = {}) {
+export function createFakeDownloadQueues(overrides: Partial<Pick<DownloadQueues, 'ping' | 'addDownload'>> = {}) {
   const emitters = { downloads: new EventEmitter(), flags: new EventEmitter() };
+  const feed: FakeDownloadQueues['feed'] = { starts: 0, stops: 0 };
   const fake: FakeDownloadQueues = {
     prefix: 'fake',
-    flows: [],
+    added: [],
     snapshots: new Map(),
     emitters,
-    events: emitters,
+    feed,
+    events: {
+      ...emitters,
+      async start() {
+        feed.starts++;
+        if (feed.startError) throw feed.startError;
+      },
+      async stop() {
+        feed.stops++;
+      },
+    },
     closeCalls: 0,
-    async addFlow(flow) {
-      if (overrides.addFlow) return overrides.addFlow(flow);
-      fake.flows.push(flow);
+    async addDownload(jobs) {
+      if (overrides.addDownload) return overrides.addDownload(jobs);
+      fake.added.push(jobs);
     },
     async readSnapshot(downloadId) {
       fake.onReadSnapshot?.(downloadId);
