@@ -45,6 +45,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ECHO_EXIT_COMMAND: undefined }).server.exitCommand).toBe('exit');
   });
 
+  it('reads an empty variable as unset', () => {
+    expect(loadConfig({ ECHO_PORT: '', ECHO_HOST: '', LOG_LEVEL: '', ECHO_MAX_CONNECTIONS: '' })).toEqual(
+      loadConfig({}),
+    );
+  });
+
+  it('names every bad variable in one error', () => {
+    expect(() => loadConfig({ ECHO_PORT: 'x', LOG_LEVEL: 'loud' })).toThrow(/ECHO_PORT.*LOG_LEVEL/);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -61,7 +71,13 @@ describe('loadConfig', () => {
     ['ECHO_MAX_SESSION_BYTES', '1e3x'],
     ['ECHO_METRICS_PORT', '99999'],
     ['ECHO_SHUTDOWN_TIMEOUT_MS', 'soon'],
+    ['ECHO_MAX_SESSION_BYTES', '1e3'],
+    ['ECHO_PORT', '0x10'],
+    ['ECHO_PORT', ' 7'],
+    ['ECHO_PORT', '+7'],
+    ['ECHO_IDLE_TIMEOUT_MS', '9007199254740993'],
     ['ECHO_EXIT_COMMAND', 'ex\nit'],
+    ['ECHO_EXIT_COMMAND', 'exit\r'],
     ['ECHO_EXIT_COMMAND', 'x'.repeat(65)],
     ['LOG_LEVEL', 'loud'],
   ])('refuses %s=%j, naming the variable', (name, value) => {
