@@ -144,25 +144,45 @@ async function runOnce(run: number, order: ServerName[]): Promise<RunSample[]> {
         }),
       );
     }
-    const throughput = await alternate(order, servers, settings.throughputMs, THROUGHPUT_SLICE_MS, (port, ms) =>
-      measureThroughput(port, { connections: 10, blockBytes: 64 * 1024, durationMs: ms }).then((result) => ({
-        amount: result.bytesPerSecond * (ms / 1000),
-        errors: result.errors,
-      })),
+    const throughput = await alternate(order, servers, settings.throughputMs, THROUGHPUT_SLICE_MS, (server, ms) =>
+      measureThroughput(server.port, {
+        connections: 10,
+        blockBytes: 64 * 1024,
+        durationMs: ms,
+        serverCpu: () => cpuMsOf(server.child.pid),
+      }).then((result) => {
+        const amount = result.bytesPerSecond * (ms / 1000);
+        return { amount, errors: result.errors, cpuMs: (result.serverCpuMsPerMiB ?? 0) * (amount / 2 ** 20) };
+      }),
     );
-    const roundTrips = await alternate(order, servers, settings.rttMs, ROUND_TRIP_SLICE_MS, (port, ms) =>
-      measureRoundTrips(port, { connections: 10, messageBytes: 1024, durationMs: ms }).then((result) => ({
-        amount: result.roundTripsPerSecond * (ms / 1000),
-        errors: result.errors,
-      })),
+    const roundTrips = await alternate(order, servers, settings.rttMs, ROUND_TRIP_SLICE_MS, (server, ms) =>
+      measureRoundTrips(server.port, {
+        connections: 10,
+        messageBytes: 1024,
+        durationMs: ms,
+        serverCpu: () => cpuMsOf(server.child.pid),
+      }).then((result) => {
+        const amount = result.roundTripsPerSecond * (ms / 1000);
+        return { amount, errors: result.errors, cpuMs: (result.serverCpuMsPer1k ?? 0) * (amount / 1000) };
+      }),
     );
     const samples: RunSample[] = [];
     for (const name of order) {
+      const streamed = throughput.get(name)!;
+      const echoed = roundTrips.get(name)!;
       samples.push({
         server: name,
         run,
-        throughput: { bytesPerSecond: throughput.get(name)!.rate, errors: throughput.get(name)!.errors },
-        roundTrips: { roundTripsPerSecond: roundTrips.get(name)!.rate, errors: roundTrips.get(name)!.errors },
+        throughput: {
+          bytesPerSecond: streamed.rate,
+          errors: streamed.errors,
+          serverCpuMsPerMiB: streamed.cpuMs / (streamed.amount / 2 ** 20),
+        },
+        roundTrips: {
+          roundTripsPerSecond: echoed.rate,
+          errors: echoed.errors,
+          serverCpuMsPer1k: echoed.cpuMs / (echoed.amount / 1000),
+        },
         idle: idle.get(name)!,
         exitCode: await stopServer(servers.get(name)!),
       });
@@ -176,28 +196,45 @@ async function runOnce(run: number, order: ServerName[]): Promise<RunSample[]> {
 const THROUGHPUT_SLICE_MS = 2_000;
 const ROUND_TRIP_SLICE_MS = 1_000;
 
+interface SliceResult {
+  amount: number;
+  errors: number;
+  /** Server CPU used while `amount` was counted, ms. */
+  cpuMs: number;
+}
+
 /** Measure `totalMs` per server in slices of `sliceMs`, taking turns. */
 async function alternate(
   order: ServerName[],
   servers: Map<ServerName, ServerProcess>,
   totalMs: number,
   sliceMs: number,
-  measure: (port: number, ms: number) => Promise<{ amount: number; errors: number }>,
-): Promise<Map<ServerName, { rate: number; errors: number }>> {
-  const totals = new Map(order.map((name) => [name, { amount: 0, ms: 0, errors: 0 }]));
+  measure: (server: ServerProcess, ms: number) => Promise<SliceResult>,
+): Promise<Map<ServerName, SliceResult & { rate: number }>> {
+  const totals = new Map(order.map((name) => [name, { amount: 0, ms: 0, errors: 0, cpuMs: 0 }]));
   for (let done = 0; done < totalMs; done += sliceMs) {
     const ms = Math.min(sliceMs, totalMs - done);
     for (const name of order) {
-      const result = await measure(servers.get(name)!.port, ms);
+      const result = await measure(servers.get(name)!, ms);
       const total = totals.get(name)!;
       total.amount += result.amount;
       total.ms += ms;
       total.errors += result.errors;
+      total.cpuMs += result.cpuMs;
     }
   }
-  return new Map(
-    [...totals].map(([name, total]) => [name, { rate: total.amount / (total.ms / 1000), errors: total.errors }]),
-  );
+  return new Map([...totals].map(([name, total]) => [name, { ...total, rate: total.amount / (total.ms / 1000) }]));
+}
+
+/**
+ * CPU time (user + system, every thread: GC helpers too) a process has used, ms, from
+ * /proc/<pid>/stat, counted in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+ */
+function cpuMsOf(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function gitCommit(): string {
@@ -228,7 +265,8 @@ for (let run = 1; run <= settings.runs; run += 1) {
     const name = sample.server;
     console.log(
       `run ${run} ${name.padEnd(8)} throughput ${(sample.throughput.bytesPerSecond / 2 ** 20).toFixed(0)} MiB/s, ` +
-        `round trips ${sample.roundTrips.roundTripsPerSecond.toFixed(0)}/s, idle ${sample.idle.connected} held ` +
+        `round trips ${sample.roundTrips.roundTripsPerSecond.toFixed(0)}/s, ` +
+        `server CPU ${sample.throughput.serverCpuMsPerMiB?.toFixed(3)} ms/MiB, ${sample.roundTrips.serverCpuMsPer1k?.toFixed(2)} ms/1k round trips, idle ${sample.idle.connected} held ` +
         `(${sample.idle.errors} errors, ${sample.idle.alive} probes alive), server RSS ${(sample.idle.serverRssBytes / 2 ** 20).toFixed(0)} MiB`,
     );
   }

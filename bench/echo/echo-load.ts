@@ -7,12 +7,19 @@ export interface ThroughputResult {
   /** Echoed bytes received per second, all connections together. */
   bytesPerSecond: number;
   errors: number;
+  /** Server CPU (user + system) per MiB received, ms, when the server's CPU clock was given. */
+  serverCpuMsPerMiB?: number;
 }
 
 export interface RoundTripResult {
   roundTripsPerSecond: number;
   errors: number;
+  /** Server CPU (user + system) per 1000 round trips, ms, when the server's CPU clock was given. */
+  serverCpuMsPer1k?: number;
 }
+
+/** Reads the server process's CPU time used so far, ms. */
+export type CpuClock = () => number;
 
 export interface IdleResult {
   connected: number;
@@ -40,7 +47,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** `connections` clients each write `blockBytes` blocks as fast as the server echoes them. */
 export async function measureThroughput(
   port: number,
-  options: { connections: number; blockBytes: number; durationMs: number },
+  options: { connections: number; blockBytes: number; durationMs: number; serverCpu?: CpuClock },
 ): Promise<ThroughputResult> {
   const sockets = await Promise.all(Array.from({ length: options.connections }, () => connect(port)));
   const block = Buffer.alloc(options.blockBytes, 0x61);
@@ -62,18 +69,22 @@ export async function measureThroughput(
   await delay(Math.min(1_000, options.durationMs / 5)); // warm-up: windows and buffers open
   counting = true;
   const started = performance.now();
+  const cpuStarted = options.serverCpu?.();
   await delay(options.durationMs);
   counting = false;
+  const cpuMs = cpuStarted === undefined ? undefined : (options.serverCpu?.() ?? 0) - cpuStarted;
   const seconds = (performance.now() - started) / 1000;
   running = false;
   for (const socket of sockets) socket.destroy();
-  return { bytesPerSecond: received / seconds, errors };
+  const result: ThroughputResult = { bytesPerSecond: received / seconds, errors };
+  if (cpuMs !== undefined) result.serverCpuMsPerMiB = cpuMs / (received / 2 ** 20);
+  return result;
 }
 
 /** `connections` clients each send `messageBytes`, wait for all of it back, and repeat. */
 export async function measureRoundTrips(
   port: number,
-  options: { connections: number; messageBytes: number; durationMs: number },
+  options: { connections: number; messageBytes: number; durationMs: number; serverCpu?: CpuClock },
 ): Promise<RoundTripResult> {
   const sockets = await Promise.all(Array.from({ length: options.connections }, () => connect(port)));
   const message = Buffer.alloc(options.messageBytes, 0x62);
@@ -97,12 +108,16 @@ export async function measureRoundTrips(
   await delay(Math.min(1_000, options.durationMs / 5));
   counting = true;
   const started = performance.now();
+  const cpuStarted = options.serverCpu?.();
   await delay(options.durationMs);
   counting = false;
+  const cpuMs = cpuStarted === undefined ? undefined : (options.serverCpu?.() ?? 0) - cpuStarted;
   const seconds = (performance.now() - started) / 1000;
   running = false;
   for (const socket of sockets) socket.destroy();
-  return { roundTripsPerSecond: roundTrips / seconds, errors };
+  const result: RoundTripResult = { roundTripsPerSecond: roundTrips / seconds, errors };
+  if (cpuMs !== undefined) result.serverCpuMsPer1k = cpuMs / (roundTrips / 1000);
+  return result;
 }
 
 /**

@@ -5,8 +5,8 @@ function sample(server: 'baseline' | 'flagship', run: number, mibps: number, rtp
   return {
     server,
     run,
-    throughput: { bytesPerSecond: mibps * 2 ** 20, errors: 0 },
-    roundTrips: { roundTripsPerSecond: rtps, errors: 0 },
+    throughput: { bytesPerSecond: mibps * 2 ** 20, errors: 0, serverCpuMsPerMiB: 1 + run / 10 },
+    roundTrips: { roundTripsPerSecond: rtps, errors: 0, serverCpuMsPer1k: 5 + run },
     idle: { connected: 10_000, errors: 0, alive: 200, serverRssBytes: rssMiB * 2 ** 20, connectMs: 500 },
     exitCode: 0,
   };
@@ -29,6 +29,15 @@ describe('echo bench report', () => {
       sample('flagship', 3, 196, 0),
     ];
     expect(pairedRatio(samples, (s) => s.throughput.bytesPerSecond)).toBeCloseTo(0.98);
+  });
+
+  it('takes the median server CPU per MiB and per 1000 round trips, NaN when not measured', () => {
+    const samples = [1, 2, 3].flatMap((run) => [sample('baseline', run, 1, 1), sample('flagship', run, 1, 1)]);
+    expect(summarize(samples).throughputCpuMsPerMiB.flagship).toBeCloseTo(1.2);
+    expect(summarize(samples).roundTripCpuMsPer1k.baseline).toBe(7);
+    const unmeasured = sample('flagship', 1, 1, 1);
+    delete unmeasured.throughput.serverCpuMsPerMiB;
+    expect(summarize([sample('baseline', 1, 1, 1), unmeasured]).throughputCpuMsPerMiB.flagship).toBeNaN();
   });
 
   it('fails the idle target on errors or memory, passes it otherwise', () => {

@@ -18,6 +18,10 @@ export interface Summary {
   throughputRatio: number;
   roundTripsPerSecond: Record<ServerName, number>;
   roundTripRatio: number;
+  /** Server CPU per MiB streamed, ms (median over runs): the efficiency, whatever limits the rate. */
+  throughputCpuMsPerMiB: Record<ServerName, number>;
+  /** Server CPU per 1000 round trips, ms (median over runs). */
+  roundTripCpuMsPer1k: Record<ServerName, number>;
   idleRssMiB: Record<ServerName, number>;
   idleErrors: Record<ServerName, number>;
   idleHeld: Record<ServerName, number>;
@@ -53,6 +57,8 @@ export function summarize(samples: readonly RunSample[]): Summary {
   });
   const throughputMiBps = both((sample) => sample.throughput.bytesPerSecond / 2 ** 20);
   const roundTripsPerSecond = both((sample) => sample.roundTrips.roundTripsPerSecond);
+  const throughputCpuMsPerMiB = both((sample) => sample.throughput.serverCpuMsPerMiB ?? Number.NaN);
+  const roundTripCpuMsPer1k = both((sample) => sample.roundTrips.serverCpuMsPer1k ?? Number.NaN);
   const idleRssMiB = both((sample) => sample.idle.serverRssBytes / 2 ** 20);
   const sum = (server: ServerName, pick: (sample: RunSample) => number) =>
     samples.filter((sample) => sample.server === server).reduce((total, sample) => total + pick(sample), 0);
@@ -71,6 +77,8 @@ export function summarize(samples: readonly RunSample[]): Summary {
     throughputRatio,
     roundTripsPerSecond,
     roundTripRatio,
+    throughputCpuMsPerMiB,
+    roundTripCpuMsPer1k,
     idleRssMiB,
     idleErrors,
     idleHeld,
@@ -98,13 +106,16 @@ export function pairedRatio(samples: readonly RunSample[], pick: (sample: RunSam
 
 const mark = (passed: boolean) => (passed ? 'yes' : '**no**');
 const fixed = (value: number, digits = 0) => value.toFixed(digits);
+/** A measurement older results lack shows as a dash. */
+const optional = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 
 export function renderResults(results: BenchResults): string {
   const { summary: s, machine: m } = results;
   const runs = results.samples
     .map(
       (sample) =>
-        `| ${sample.run} | ${sample.server} | ${fixed(sample.throughput.bytesPerSecond / 2 ** 20)} | ${fixed(sample.roundTrips.roundTripsPerSecond)} | ${sample.idle.connected} | ${sample.idle.errors} | ${sample.idle.alive} | ${fixed(sample.idle.serverRssBytes / 2 ** 20)} | ${fixed(sample.idle.connectMs)} | ${sample.exitCode} |`,
+        `| ${sample.run} | ${sample.server} | ${fixed(sample.throughput.bytesPerSecond / 2 ** 20)} | ${fixed(sample.roundTrips.roundTripsPerSecond)} | ${optional(sample.throughput.serverCpuMsPerMiB, 3)} | ${optional(sample.roundTrips.serverCpuMsPer1k, 2)} | ${sample.idle.connected} | ${sample.idle.errors} | ${sample.idle.alive} | ${fixed(sample.idle.serverRssBytes / 2 ** 20)} | ${fixed(sample.idle.connectMs)} | ${sample.exitCode} |`,
     )
     .join('\n');
   const idleCount = String(results.settings.idleConnections ?? '');
@@ -114,6 +125,8 @@ Flagship's echo service (\`services/echo\`, production settings: \`node ${String
 logs at info) against a minimal \`net\` echo (\`socket.pipe(socket)\`, \`bench/echo/baseline-echo.ts\`),
 both started by \`node bench/echo/echo-bench.ts\` on 127.0.0.1, fresh processes each run, order alternating.
 The load runs in the benchmark's own process (one core for the client, one for the server on this machine).
+Server CPU is read from /proc while each load is counted (every thread of the server, GC helpers included):
+unlike the rates, it does not depend on whether the client or the server is the bottleneck at that moment.
 
 - Date: ${results.date}
 - Commit: ${results.commit}
@@ -126,13 +139,15 @@ The load runs in the benchmark's own process (one core for the client, one for t
 |---|---|---|---|---|---|
 | streaming, 10 connections × 64 KiB writes (MiB/s) | ${fixed(s.throughputMiBps.baseline)} | ${fixed(s.throughputMiBps.flagship)} | ${fixed(s.throughputRatio, 3)} | ≥ ${TARGETS.ratio} | ${mark(s.passed.throughput)} |
 | 1 KiB round trips, 10 connections (per s) | ${fixed(s.roundTripsPerSecond.baseline)} | ${fixed(s.roundTripsPerSecond.flagship)} | ${fixed(s.roundTripRatio, 3)} | ≥ ${TARGETS.ratio} | ${mark(s.passed.roundTrips)} |
+| server CPU per MiB streamed (ms; less is better) | ${optional(s.throughputCpuMsPerMiB.baseline, 3)} | ${optional(s.throughputCpuMsPerMiB.flagship, 3)} | | | |
+| server CPU per 1000 round trips (ms; less is better) | ${optional(s.roundTripCpuMsPer1k.baseline, 2)} | ${optional(s.roundTripCpuMsPer1k.flagship, 2)} | | | |
 | ${idleCount} idle connections: server RSS (MiB) | ${fixed(s.idleRssMiB.baseline)} | ${fixed(s.idleRssMiB.flagship)} | | < ${TARGETS.idleRssMiB} MiB, 0 errors | ${mark(s.passed.idle)} |
 | connections held (median) / errors (all runs, all scenarios) | ${s.idleHeld.baseline} / ${s.idleErrors.baseline} | ${s.idleHeld.flagship} / ${s.idleErrors.flagship} | | | |
 
 ## Every run
 
-| run | server | MiB/s | round trips/s | idle held | idle errors | probes alive | RSS MiB | connect ms | exit code |
-|---|---|---|---|---|---|---|---|---|---|
+| run | server | MiB/s | round trips/s | CPU ms / MiB | CPU ms / 1k round trips | idle held | idle errors | probes alive | RSS MiB | connect ms | exit code |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 ${runs}
 `;
 }
