@@ -161,6 +161,18 @@ describe('API on a real Redis', () => {
     expect(await flags.count()).toBe(0);
   });
 
+  it('adds downloads submitted at once each as its own job', async () => {
+    const api = await startApi(25);
+    const ids = await Promise.all(Array.from({ length: 12 }, (_, n) => submit(api, [n % 2 === 0 ? 'BR' : 'CN'])));
+    expect(new Set(ids).size).toBe(12);
+    const downloads = queue<DownloadJobData, DownloadSummary>(api, QueueNames.downloads);
+    expect(await downloads.getJobCounts('waiting')).toEqual({ waiting: 12 });
+    const jobs = await Promise.all(ids.map((id) => downloads.getJob(id)));
+    expect(jobs.map((job) => job?.data)).toEqual(
+      ids.map((_, n) => ({ codes: [n % 2 === 0 ? 'BR' : 'CN'], inline: true })),
+    );
+  });
+
   it('reports a queued download of either shape, and 404 for an id it does not know', async () => {
     const api = await startApi();
     const single = await submit(api, ['FR']);

@@ -45,10 +45,21 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.bodyLimitBytes,
     // Unknown fields in a body are an error to report, not something to strip silently.
     ajv: { customOptions: { removeAdditional: false } },
+    // Two info lines per request (Fastify's default) cost two stdout writes per POST at
+    // the default LOG_LEVEL; requests are logged once, at debug, in onResponse below.
+    disableRequestLogging: true,
   })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
 
+  if (logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug(
+        { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+        'request completed',
+      );
+    });
+  }
   await app.register(problemDetailsPlugin);
   await app.register(fastifySwagger, {
     openapi: {
