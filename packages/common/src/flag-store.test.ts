@@ -62,6 +62,56 @@ describe('local flag store', () => {
     expect(await readdir(path.join(dir, 'downloads'))).toEqual(['CN_China.gif']);
   });
 
+  it('saves a new file when another name is already there (the common cold case)', async () => {
+    await store.save('CN_China.gif', bytes('cn'));
+    expect(await store.save('IN_India.gif', bytes('in'))).toBe('written');
+    expect((await readdir(path.join(dir, 'downloads'))).sort()).toEqual(['CN_China.gif', 'IN_India.gif']);
+  });
+
+  it('rewrites a file of the same size but different bytes', async () => {
+    await store.save('CN_China.gif', bytes('abc'));
+    expect(await store.save('CN_China.gif', bytes('xyz'))).toBe('written');
+    expect(await readFile(path.join(dir, 'downloads', 'CN_China.gif'), 'utf8')).toBe('xyz');
+  });
+
+  it('compares the bytes of a view into a larger buffer, not the whole buffer', async () => {
+    const whole = bytes('headerGIF89a-flag-trailer');
+    const view = whole.subarray(6, 18);
+    expect(await store.save('CN_China.gif', view)).toBe('written');
+    expect(await readFile(path.join(dir, 'downloads', 'CN_China.gif'), 'utf8')).toBe('GIF89a-flag-');
+    expect(await store.save('CN_China.gif', view)).toBe('unchanged');
+  });
+
+  it('fails when a folder squats on the name, and leaves no temp file', async () => {
+    await mkdir(path.join(dir, 'downloads', 'DE_Germany.gif'), { recursive: true });
+    await writeFile(path.join(dir, 'downloads', 'DE_Germany.gif', 'inside'), 'x');
+    await expect(store.save('DE_Germany.gif', bytes('y'))).rejects.toThrow();
+    expect(await readdir(path.join(dir, 'downloads'))).toEqual(['DE_Germany.gif']);
+  });
+
+  it('is never seen half-written: readers find the old bytes or the new ones', async () => {
+    const oldBytes = new Uint8Array(256 * 1024).fill(1);
+    const newBytes = new Uint8Array(256 * 1024).fill(2);
+    await store.save('BR_Brazil.gif', oldBytes);
+    const file = path.join(dir, 'downloads', 'BR_Brazil.gif');
+    const reads: Promise<Buffer>[] = [];
+    const saving = store.save('BR_Brazil.gif', newBytes);
+    for (let i = 0; i < 20; i++) reads.push(readFile(file));
+    await saving;
+    for (const read of await Promise.all(reads)) {
+      expect(read.byteLength).toBe(oldBytes.byteLength);
+      expect(new Set(read).size).toBe(1);
+    }
+    expect((await readFile(file))[0]).toBe(2);
+  });
+
+  it('writes concurrent saves of many names, each once, with no temp file left', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `F${i}.gif`);
+    const results = await Promise.all(names.map((name) => store.save(name, bytes(name))));
+    expect(results.every((result) => result === 'written')).toBe(true);
+    expect((await readdir(path.join(dir, 'downloads'))).sort()).toEqual([...names].sort());
+  });
+
   it('never writes outside its folder', async () => {
     for (const name of ['../escape.gif', '/etc/passwd', '..', '.tmp', 'a/../../b.gif']) {
       await expect(store.save(name, bytes('x')), name).rejects.toBeInstanceOf(UnsafeFileNameError);
