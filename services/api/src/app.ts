@@ -6,7 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { silentLogger, type FlagStore, type Logger } from '@flagship/common';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-events.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
@@ -47,7 +47,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
     // Two info lines per request (Fastify's default) cost two stdout writes per POST at
     // the default LOG_LEVEL; requests are logged once, at debug, in onResponse below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
