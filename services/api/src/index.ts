@@ -6,7 +6,13 @@ export {
   isConnectionError,
   type BullmqDownloadQueuesOptions,
 } from './queues/bullmq-download-queues.ts';
-export type { ChunkSnapshot, DownloadQueues, DownloadSnapshot, EventSourceLike } from './queues/download-queues.ts';
+export type {
+  ChunkSnapshot,
+  DownloadEventFeed,
+  DownloadQueues,
+  DownloadSnapshot,
+  EventSourceLike,
+} from './queues/download-queues.ts';
 export { DownloadState, toDownloadStatus, type DownloadStatus } from './downloads/download-status.ts';
 export type { DownloadEvent, ProgressData } from './downloads/download-events.ts';
 export { resolveCodes, type AcceptedDownload } from './downloads/submit-download.ts';
