@@ -34,8 +34,8 @@ the same run, alternating run by run (the order flips every run), against the sa
   after the first copy most writes are skipped as unchanged. Worker peak memory is \`VmHWM\` of
   each worker process (peak resident set since its start) at the end of the scenario.
 - **Intake.** No worker runs. autocannon (own process, 10 connections) POSTs \`{}\` (the
-  reference's 20 codes: a flow of one parent and one chunk). The raw BullMQ baselines keep 10
-  adds in flight from the harness process: \`FlowProducer.add\` of the same flow, and
-  \`Queue.add\` of one job with the parent's data and options. Redis is flushed before every
-  run; the variants rotate.
+  reference's 20 codes, which fit one chunk: the API adds one job). The raw BullMQ baselines
+  keep 10 adds in flight from the harness process: \`Queue.add\` of exactly the job the API
+  adds, and \`FlowProducer.add\` of the same codes as a flow (a parent and one chunk, the
+  shape of larger downloads). Redis is flushed before every run; the variants rotate.
 `;
