@@ -1,7 +1,10 @@
 // Flagship as the benchmark runs it: the API and N worker processes (and, for the second
 // origin row, the Flagship origin service), each started from its main.ts with the same
-// environment variables as in docker-compose.yml, LOG_LEVEL=warn so logging is not what
-// is measured. Workers can be replaced between scenarios (another origin, another count).
+// environment variables as in docker-compose.yml and the worker image's node flags (read
+// from the Dockerfile, so the benchmark measures the production settings), LOG_LEVEL=warn
+// so logging is not what is measured. Workers can be replaced between scenarios (another
+// origin, another count).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './ports.ts';
 import { startServiceProcess, type ServiceProcess } from './service-process.ts';
@@ -11,7 +14,7 @@ export interface FlagshipStackOptions {
   redisUrl: string;
   downloadsDir: string;
   logDir: string;
-  /** Extra node flags for the worker processes (profiling). */
+  /** Extra node flags for the worker processes (profiling), after the image's own (so they win). */
   workerNodeArgs?: readonly string[];
   /** Worker environment beyond the defaults (experiments), e.g. WORKER_CONCURRENCY. */
   workerEnv?: Readonly<Record<string, string>>;
@@ -22,6 +25,8 @@ export interface FlagshipStackOptions {
 export interface FlagshipStack {
   /** http://127.0.0.1:PORT */
   apiUrl: string;
+  /** The node flags of the worker image (Dockerfile) that every worker process starts with. */
+  imageWorkerNodeArgs: readonly string[];
   workers(): readonly ServiceProcess[];
   /** Stop every worker, then start `count` fresh ones downloading from `originUrl`. */
   setWorkers(count: number, originUrl: string): Promise<void>;
@@ -49,6 +54,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
   });
   let workers: ServiceProcess[] = [];
   let started = 0;
+  const imageWorkerNodeArgs = imageNodeArgs(readFileSync(path.join(options.repoRoot, 'Dockerfile'), 'utf8'), 'worker');
 
   async function startWorker(originUrl: string): Promise<ServiceProcess> {
     const healthPort = await freePort();
@@ -66,12 +72,13 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
       },
       readyUrl: `http://127.0.0.1:${healthPort}/healthz`,
       logDir: options.logDir,
-      nodeArgs: options.workerNodeArgs ?? [],
+      nodeArgs: [...imageWorkerNodeArgs, ...(options.workerNodeArgs ?? [])],
     });
   }
 
   const stack: FlagshipStack = {
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    imageWorkerNodeArgs,
     workers: () => workers,
     async setWorkers(count, originUrl) {
       await stack.stopWorkers();
@@ -88,6 +95,31 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
     },
   };
   return stack;
+}
+
+/**
+ * The node flags in the exec-form CMD of a Dockerfile stage (`FROM … AS <stage>`), e.g.
+ * `CMD ["node", "--max-semi-space-size=8", "services/worker/src/main.ts"]` gives
+ * `['--max-semi-space-size=8']` (flags written as `--name=value`). Throws when the stage or a `node …` CMD is missing, so a
+ * changed Dockerfile cannot silently benchmark other settings than production's.
+ */
+export function imageNodeArgs(dockerfile: string, stage: string): string[] {
+  const stages = dockerfile.split(/^FROM\s+/im).slice(1);
+  const body = stages.find((text) => new RegExp(`^\\S+\\s+AS\\s+${stage}\\s*$`, 'im').test(text.split('\n')[0] ?? ''));
+  if (body === undefined) throw new Error(`Dockerfile: no stage "${stage}"`);
+  const cmd = [...body.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
+  let words: unknown;
+  try {
+    words = cmd === undefined ? undefined : JSON.parse(cmd);
+  } catch {
+    words = undefined;
+  }
+  if (!Array.isArray(words) || words[0] !== 'node' || !words.every((word) => typeof word === 'string')) {
+    throw new Error(`Dockerfile: stage "${stage}" has no exec-form CMD ["node", …]`);
+  }
+  const args = (words as string[]).slice(1);
+  const script = args.findIndex((word) => !word.startsWith('-'));
+  return script === -1 ? args : args.slice(0, script);
 }
 
 export interface OriginService {
