@@ -6,3 +6,4 @@
 export { ConfigError, FlagshipError } from './errors.ts';
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { closeAll, once, type Closer, type CloseAllOptions } from './shutdown.ts';
+export { loadConfigOrReport } from './startup.ts';

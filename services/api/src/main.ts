@@ -3,7 +3,13 @@
 // streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
 import closeWithGrace from 'close-with-grace';
 import type { Redis } from 'ioredis';
-import { closeAll, ConfigError, createLocalFlagStore, createLogger, createRedisConnection } from '@flagship/common';
+import {
+  closeAll,
+  createLocalFlagStore,
+  loadConfigOrReport,
+  createLogger,
+  createRedisConnection,
+} from '@flagship/common';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
@@ -14,18 +20,7 @@ async function closeRedis(connection: Redis): Promise<void> {
   else connection.disconnect();
 }
 
-const config = readConfig();
-
-/** A bad variable stops the start with one clear line and exit code 1, not a stack trace. */
-function readConfig(): ReturnType<typeof loadConfig> {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`api: ${error.message}`);
-    process.exit(1);
-  }
-}
+const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
 const logger = createLogger({ name: 'api', level: config.logLevel });
 
 const producer = createRedisConnection(config.redisUrl, 'producer');

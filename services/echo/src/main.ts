@@ -2,13 +2,13 @@
 // and its metrics endpoint, listen, and on SIGTERM/SIGINT stop accepting, give open
 // sessions their deadline, close everything and exit 0.
 import closeWithGrace from 'close-with-grace';
-import { closeAll, createLogger } from '@flagship/common/runtime';
+import { closeAll, createLogger, loadConfigOrReport } from '@flagship/common/runtime';
 import { loadConfig } from './config.ts';
 import { createEchoServer } from './echo-server.ts';
 import { createEchoMetrics } from './metrics.ts';
 import { createMetricsServer } from './metrics-server.ts';
 
-const config = loadConfig(process.env);
+const config = loadConfigOrReport('echo', () => loadConfig(process.env)) ?? process.exit(1);
 const logger = createLogger({ name: 'echo', level: config.logLevel });
 
 const echo = createEchoServer({ ...config.server, logger });

@@ -3,24 +3,13 @@
 // server, listen, and close gracefully on SIGTERM/SIGINT.
 import { access } from 'node:fs/promises';
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, createLogger } from '@flagship/common';
+import { createLogger, loadConfigOrReport } from '@flagship/common';
 import { loadConfig } from './config.ts';
 import { manifestPath } from './flag-data.ts';
 import { generateFlags } from './generate-flags.ts';
 import { createOriginServer } from './origin-server.ts';
 
-const config = readConfig();
-
-/** A bad variable stops the start with one clear line and exit code 1, not a stack trace. */
-function readConfig(): ReturnType<typeof loadConfig> {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`origin: ${error.message}`);
-    process.exit(1);
-  }
-}
+const config = loadConfigOrReport('origin', () => loadConfig(process.env)) ?? process.exit(1);
 const logger = createLogger({ name: 'origin', level: config.logLevel });
 
 // Only when there is no manifest: a data set made elsewhere (the image build, a

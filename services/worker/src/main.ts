@@ -3,9 +3,15 @@
 // in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
 // them back to the queue, then close the origin pool and Redis. The only module that
 // reads process.env, handles signals or exits.
-import { closeAll, ConfigError, createLocalFlagStore, createLogger, createRedisConnection } from '@flagship/common';
+import {
+  closeAll,
+  createLocalFlagStore,
+  loadConfigOrReport,
+  createLogger,
+  createRedisConnection,
+} from '@flagship/common';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig, type WorkerConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
 import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
 import { createHealthServer } from './health-server.ts';
@@ -13,18 +19,8 @@ import { createHealthServer } from './health-server.ts';
 /** Time beyond the jobs' grace period for handing jobs back and closing connections. */
 const CLOSE_MARGIN_MS = 10_000;
 
-function readConfig(): WorkerConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`worker: ${error.message}`);
-    process.exit(1);
-  }
-}
-
 function main(): void {
-  const config = readConfig();
+  const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
   const connection = createRedisConnection(config.REDIS_URL, 'worker');
   // ioredis reconnects by itself; without a listener each failure is printed raw.
