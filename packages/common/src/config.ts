@@ -5,6 +5,7 @@
 import { envSchema } from 'env-schema';
 import { Type, type Static, type TSchema } from 'typebox';
 import { ConfigError } from './errors.ts';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Readonly<Static<S>> {
   // env-schema mutates its input (coercion, defaults): give it a copy, and treat an
@@ -19,10 +20,6 @@ export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string
     throw new ConfigError(`invalid configuration: ${message}`, { cause: error });
   }
 }
-
-/** pino's levels, in the order of severity. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The `LOG_LEVEL` variable every service reads: one of pino's levels, default `info`. */
 export const LogLevelSchema = Type.Unsafe<LogLevel>({

@@ -1,8 +1,8 @@
 // @flagship/common: the contracts every Flagship service shares. The only entry point.
 export { ConfigError, FlagshipError, UnsafeFileNameError } from './errors.ts';
 export { loadConfigOrReport } from './startup.ts';
-export { LOG_LEVELS, LogLevelSchema, loadEnv, type LogLevel } from './config.ts';
-export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { LogLevelSchema, loadEnv } from './config.ts';
+export { LOG_LEVELS, createLogger, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { closeAll, once, type Closer, type CloseAllOptions } from './shutdown.ts';
 export { COUNTRY_CODES, REFERENCE_CODES, isCountryCode, normalizeCodes } from './countries.ts';
 export {

@@ -4,6 +4,6 @@
 // adds about 12 MB of heap, and a process that reads sockets fast runs full GCs several
 // times a second, each marking all of it (bench/echo/RESULTS.md).
 export { ConfigError, FlagshipError } from './errors.ts';
-export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { LOG_LEVELS, createLogger, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { closeAll, once, type Closer, type CloseAllOptions } from './shutdown.ts';
 export { loadConfigOrReport } from './startup.ts';

@@ -5,11 +5,8 @@
 // of heap for the life of the process, and the echo runs a full GC several times a
 // second while it streams (each socket read allocates a buffer outside the heap), each
 // marking the whole heap. Nine variables do not need a schema validator.
-import { ConfigError } from '@flagship/common/runtime';
+import { ConfigError, LOG_LEVELS, type LogLevel } from '@flagship/common/runtime';
 import { ECHO_DEFAULTS, type EchoServerOptions } from './echo-server.ts';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const ECHO_METRICS_PORT_DEFAULT = 9464;
 const EXIT_COMMAND_MAX_LENGTH = 64;

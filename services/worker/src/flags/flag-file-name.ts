@@ -1,5 +1,6 @@
 // The file name a flag is saved under: the reference program's `{CC}_{country}.gif`
-// (`US_United_States.gif`), made safe whatever the origin's metadata.json says. The
+// with spaces turned into `_` (`US_United_States.gif`; the reference kept the spaces),
+// made safe whatever the origin's metadata.json says. The
 // country comes from the network, so it is treated as hostile: it can never add a path
 // separator, a control or bidi-override character, a leading dot, a Windows-reserved
 // character, or push the name past what file systems take.
