@@ -144,7 +144,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const forceCloseAfterMs = options.forceCloseAfterMs ?? ECHO_DEFAULTS.forceCloseAfterMs;
   const logger = options.logger ?? silentLogger();
   validateLimits({ port, maxConnections, idleTimeoutMs, maxSessionBytes, forceCloseAfterMs });
-  const newDetector = exitCommand === '' ? undefined : exitLineDetectorFactory(exitCommand);
+  const newDetector = exitLineDetectorFactory(exitCommand);
 
   const events = new EventEmitter<EchoServerEvents>();
   const sessions = new Set<Session>();
