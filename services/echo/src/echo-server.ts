@@ -4,105 +4,28 @@
 // alone would wait for them forever).
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { silentLogger, type Logger } from '@flagship/common/runtime';
 import { exitLineDetectorFactory, type ExitLineDetector } from './exit-line.ts';
+import { ECHO_DEFAULTS, resolveOptions, type EchoServerOptions } from './options.ts';
+import {
+  CloseReasons,
+  createStats,
+  formatPeer,
+  type CloseReason,
+  type EchoServerEvents,
+  type EchoStats,
+  type SessionInfo,
+  type SessionSummary,
+} from './telemetry.ts';
 
-/** Why a session ended; the `reason` of the close log line and of the metrics. */
-export const CloseReasons = {
-  /** The client shut down its sending side; everything it sent was echoed first. */
-  clientEnd: 'client-end',
-  /** The client sent the exit line. */
-  exit: 'exit',
-  /** Nothing was read or written for the idle timeout. */
-  idleTimeout: 'idle-timeout',
-  /** The session reached its byte limit. */
-  maxBytes: 'max-bytes',
-  /** The server shut down before the client finished. */
-  shutdown: 'shutdown',
-  /** The connection failed (reset by the peer, ...). */
-  error: 'error',
-} as const;
-export type CloseReason = (typeof CloseReasons)[keyof typeof CloseReasons];
-
-export const ECHO_DEFAULTS = {
-  port: 8888,
-  host: '127.0.0.1',
-  exitCommand: 'exit',
-  maxConnections: 10_000,
-  idleTimeoutMs: 300_000,
-  maxSessionBytes: 0,
-  shutdownTimeoutMs: 5_000,
-  forceCloseAfterMs: 1_000,
-} as const;
-
-export interface EchoServerOptions {
-  /** TCP port; 0 picks a free one. Default 8888. */
-  port?: number;
-  /** Address to listen on. Default 127.0.0.1, like the reference. */
-  host?: string;
-  /**
-   * A line exactly equal to this (ended by `\n` or `\r\n`) is echoed, then the server
-   * closes the connection. Empty string: pure RFC 862, no command. Default `exit`.
-   */
-  exitCommand?: string;
-  /** Open sessions at most; the next connection is closed at once and counted. Default 10 000. */
-  maxConnections?: number;
-  /**
-   * Close a session after this long with nothing received and no echo taken by the
-   * client; 0 = never. Default 300 000 (5 min).
-   */
-  idleTimeoutMs?: number;
-  /** Echo at most this many bytes per session, then close it; 0 = unlimited (default). */
-  maxSessionBytes?: number;
-  /**
-   * After a shutdown deadline, sessions are ended (FIN) and given this long to take
-   * their last bytes before they are destroyed. Default 1000 ms.
-   */
-  forceCloseAfterMs?: number;
-  /** Default: silent. Connection lines at info, one line per chunk at debug. */
-  logger?: Logger;
-}
-
-/** Live counters of one server, read by the metrics on each scrape. */
-export interface EchoStats {
-  /** Sessions open now. */
-  open: number;
-  /** Sessions accepted since start. */
-  connectionsTotal: number;
-  /** Connections closed at once because `maxConnections` sessions were open. */
-  refused: number;
-  /** Bytes read from clients (including any discarded after the session ended). */
-  bytesIn: number;
-  /** Bytes echoed to clients. */
-  bytesOut: number;
-  /** Most bytes one session has had waiting in its write buffer (backpressure bound). */
-  peakBufferedBytes: number;
-  closes: Record<CloseReason, number>;
-}
-
-export interface SessionInfo {
-  sessionId: number;
-  /** `address:port` of the client. */
-  peer: string;
-}
-
-export interface SessionSummary extends SessionInfo {
-  reason: CloseReason;
-  bytesIn: number;
-  bytesOut: number;
-  durationMs: number;
-  /** The socket error code when `reason` is `error` (ECONNRESET, ...). */
-  errorCode?: string;
-}
-
-export interface EchoServerEvents {
-  'session-open': [SessionInfo];
-  'session-close': [SessionSummary];
-  /** A connection over `maxConnections` was closed. */
-  refused: [{ peer: string }];
-  /** A session stopped reading because its client does not read its echo fast enough. */
-  backpressure: [SessionInfo & { bufferedBytes: number }];
-}
+export { ECHO_DEFAULTS, type EchoServerOptions } from './options.ts';
+export {
+  CloseReasons,
+  type CloseReason,
+  type EchoServerEvents,
+  type EchoStats,
+  type SessionInfo,
+  type SessionSummary,
+} from './telemetry.ts';
 
 export interface EchoServer {
   /** Start listening; resolves with the bound address (the real port when `port` is 0). */
@@ -135,28 +58,13 @@ interface Session extends SessionInfo {
 }
 
 export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
-  const port = options.port ?? ECHO_DEFAULTS.port;
-  const host = options.host ?? ECHO_DEFAULTS.host;
-  const exitCommand = options.exitCommand ?? ECHO_DEFAULTS.exitCommand;
-  const maxConnections = options.maxConnections ?? ECHO_DEFAULTS.maxConnections;
-  const idleTimeoutMs = options.idleTimeoutMs ?? ECHO_DEFAULTS.idleTimeoutMs;
-  const maxSessionBytes = options.maxSessionBytes ?? ECHO_DEFAULTS.maxSessionBytes;
-  const forceCloseAfterMs = options.forceCloseAfterMs ?? ECHO_DEFAULTS.forceCloseAfterMs;
-  const logger = options.logger ?? silentLogger();
-  validateLimits({ port, maxConnections, idleTimeoutMs, maxSessionBytes, forceCloseAfterMs });
+  const { port, host, exitCommand, maxConnections, idleTimeoutMs, maxSessionBytes, forceCloseAfterMs, logger } =
+    resolveOptions(options);
   const newDetector = exitLineDetectorFactory(exitCommand);
 
   const events = new EventEmitter<EchoServerEvents>();
   const sessions = new Set<Session>();
-  const stats: EchoStats = {
-    open: 0,
-    connectionsTotal: 0,
-    refused: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    peakBufferedBytes: 0,
-    closes: { 'client-end': 0, exit: 0, 'idle-timeout': 0, 'max-bytes': 0, shutdown: 0, error: 0 },
-  };
+  const stats = createStats();
   let nextSessionId = 1;
   const idleSweep = createIdleSweep(idleTimeoutMs, () => {
     for (const session of sessions) {
@@ -386,22 +294,6 @@ function createIdleSweep(idleTimeoutMs: number, sweep: () => void) {
     },
   };
   return state;
-}
-
-function validateLimits(limits: Record<string, number>): void {
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
-    }
-  }
-  if (limits.port !== undefined && limits.port > 65535)
-    throw new RangeError(`port must be ≤ 65535, got ${limits.port}`);
-  if (limits.maxConnections === 0) throw new RangeError('maxConnections must be at least 1');
-}
-
-function formatPeer(address: string | undefined, port: number | undefined): string {
-  if (address === undefined) return 'unknown';
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** The start of a chunk for debug logs, as text (invalid UTF-8 shows as U+FFFD). */
