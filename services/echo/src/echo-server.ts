@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { exitLineDetectorFactory, type ExitLineDetector } from './exit-line.ts';
+import { createIdleSweep } from './idle-sweep.ts';
 import { ECHO_DEFAULTS, resolveOptions, type EchoServerOptions } from './options.ts';
 import {
   CloseReasons,
@@ -66,11 +67,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   const sessions = new Set<Session>();
   const stats = createStats();
   let nextSessionId = 1;
-  const idleSweep = createIdleSweep(idleTimeoutMs, () => {
-    for (const session of sessions) {
-      if (idleSweep.isIdle(session.activeTick)) destroySession(session, CloseReasons.idleTimeout);
-    }
-  });
+  const idleSweep = createIdleSweep(idleTimeoutMs);
   let listening = false;
   let closing: Promise<void> | undefined;
   /** Set while closing: called when the last session has closed. */
@@ -183,6 +180,12 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     session.socket.destroy();
   }
 
+  function closeIdleSessions(): void {
+    for (const session of sessions) {
+      if (idleSweep.isIdle(session.activeTick)) destroySession(session, CloseReasons.idleTimeout);
+    }
+  }
+
   function onClose(session: Session): void {
     sessions.delete(session);
     stats.open = sessions.size;
@@ -211,7 +214,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       server.listen({ port, host, backlog: 4096 }, () => {
         server.off('error', onError);
         listening = true;
-        idleSweep.start();
+        idleSweep.start(closeIdleSessions);
         const address = server.address() as AddressInfo;
         logger.info({ address: address.address, port: address.port }, 'echo server listening');
         resolve(address);
@@ -264,36 +267,6 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
       return listening;
     },
   };
-}
-
-/**
- * Idle detection without a timer per socket: node's socket.setTimeout() refreshes a
- * timer on every read and write, which costs several percent of round trips per
- * second. Instead a session notes the sweep's tick on each read or drain (an integer
- * store), and one timer per server closes sessions whose tick is too old. A session is
- * closed once idle for `idleTimeoutMs`, at most two sweeps (of ≤ 1 s each) later.
- */
-function createIdleSweep(idleTimeoutMs: number, sweep: () => void) {
-  const everyMs = Math.min(1_000, Math.max(5, Math.floor(idleTimeoutMs / 4)));
-  const idleTicks = Math.ceil(idleTimeoutMs / everyMs);
-  let timer: NodeJS.Timeout | undefined;
-  const state = {
-    tick: 0,
-    /** True when nothing happened for the whole timeout (always false when it is 0). */
-    isIdle: (activeTick: number) => state.tick - activeTick > idleTicks,
-    start() {
-      if (idleTimeoutMs === 0 || timer !== undefined) return;
-      timer = setInterval(() => {
-        state.tick += 1;
-        sweep();
-      }, everyMs);
-      timer.unref();
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-  return state;
 }
 
 /** The start of a chunk for debug logs, as text (invalid UTF-8 shows as U+FFFD). */
