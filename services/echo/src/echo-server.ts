@@ -3,7 +3,8 @@
 // counters for the metrics, and a shutdown that tracks its own sockets (`server.close()`
 // alone would wait for them forever).
 import { EventEmitter } from 'node:events';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { createAcceptor, listenOn } from './accept.ts';
 import { exitLineDetectorFactory, type ExitLineDetector } from './exit-line.ts';
 import { createIdleSweep } from './idle-sweep.ts';
 import { ECHO_DEFAULTS, resolveOptions, type EchoServerOptions } from './options.ts';
@@ -73,16 +74,7 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
   /** Set while closing: called when the last session has closed. */
   let onDrained: (() => void) | undefined;
 
-  // allowHalfOpen: when a client shuts down its sending side we still owe it the echo
-  // of what it sent; we end our side ourselves once that is written.
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, onConnection);
-  server.maxConnections = maxConnections;
-  server.on('drop', (drop) => {
-    stats.refused += 1;
-    const peer = formatPeer(drop?.remoteAddress, drop?.remotePort);
-    logger.warn({ peer, maxConnections }, 'connection refused: too many open connections');
-    events.emit('refused', { peer });
-  });
+  const server = createAcceptor({ maxConnections, stats, events, logger, onConnection });
 
   // One set of handlers for every socket (the session hangs on the socket), not six
   // closures per connection: this server is meant to hold thousands of idle ones.
@@ -205,21 +197,13 @@ export function createEchoServer(options: EchoServerOptions = {}): EchoServer {
     if (sessions.size === 0) onDrained?.();
   }
 
-  function listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      server.once('error', onError);
-      // A large backlog: bursts of connects (benchmarks, reconnect storms) wait in the
-      // kernel queue instead of being retried by the client a second later.
-      server.listen({ port, host, backlog: 4096 }, () => {
-        server.off('error', onError);
-        listening = true;
-        idleSweep.start(closeIdleSessions);
-        const address = server.address() as AddressInfo;
-        logger.info({ address: address.address, port: address.port }, 'echo server listening');
-        resolve(address);
-      });
-    });
+  async function listen(): Promise<AddressInfo> {
+    const address = await listenOn(server, port, host);
+    listening = true;
+    idleSweep.start(closeIdleSessions);
+    // The benchmark and main.test.ts read the port (0 = any) from this line.
+    logger.info({ address: address.address, port: address.port }, 'echo server listening');
+    return address;
   }
 
   function close(deadlineMs: number = ECHO_DEFAULTS.shutdownTimeoutMs): Promise<void> {
