@@ -13,14 +13,6 @@ export type {
   DownloadSnapshot,
   EventSourceLike,
 } from './queues/download-queues.ts';
-export { DownloadState, toDownloadStatus, type DownloadStatus } from './downloads/download-status.ts';
-export type { DownloadEvent, ProgressData } from './downloads/download-events.ts';
-export { resolveCodes, type AcceptedDownload } from './downloads/submit-download.ts';
-export {
-  ApiError,
-  DownloadNotFoundError,
-  InvalidRequestError,
-  QueueUnavailableError,
-  type FieldError,
-} from './errors.ts';
-export { PROBLEM_CONTENT_TYPE, type Problem } from './http/problem.ts';
+export { toDownloadStatus } from './downloads/download-status.ts';
+export { resolveCodes } from './downloads/submit-download.ts';
+export { ApiError, DownloadNotFoundError, InvalidRequestError, QueueUnavailableError } from './errors.ts';

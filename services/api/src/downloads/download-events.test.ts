@@ -1,8 +1,9 @@
+import type { DownloadEvent } from '@flagship/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DownloadNotFoundError } from '../errors.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 import { DOWNLOAD_ID, notFound, ok, progress, result, snapshot, summary } from '../test-support/fixtures.ts';
-import { createDownloadEventHub, followDownload, type DownloadEvent, type HubEvent } from './download-events.ts';
+import { createDownloadEventHub, followDownload, type HubEvent } from './download-events.ts';
 
 const OTHER_ID = '00000000-0000-4000-8000-000000000000';
 

@@ -12,13 +12,15 @@ import {
   countOutcomes,
   downloadIdOfChunkJob,
   silentLogger,
+  type DownloadEvent,
+  type DownloadStatus,
   type DownloadSummary,
   type FlagOutcome,
   type Logger,
 } from '@flagship/common';
 import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadEventFeed, DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
-import { DownloadState, toDownloadStatus, type DownloadStatus } from './download-status.ts';
+import { toDownloadStatus } from './download-status.ts';
 
 /** What the hub tells a download's followers. */
 export type HubEvent =
@@ -196,23 +198,6 @@ export function createDownloadEventHub(
   };
 }
 
-/** One Server-Sent Event: its name and JSON data. */
-export type DownloadEvent =
-  | { event: 'status'; data: DownloadStatus }
-  | { event: 'progress'; data: ProgressData }
-  | { event: 'completed'; data: DownloadStatus }
-  | { event: 'failed'; data: DownloadStatus };
-
-export interface ProgressData {
-  done: number;
-  total: number;
-  saved: number;
-  notFound: number;
-  failed: number;
-  /** Outcomes decided since the previous event. */
-  outcomes: FlagOutcome[];
-}
-
 export interface DownloadEventStream extends AsyncIterable<DownloadEvent> {
   close(): void;
 }
@@ -224,13 +209,11 @@ export interface FollowDownloadDeps {
 }
 
 function isFinished(status: DownloadStatus): boolean {
-  return status.state === DownloadState.completed || status.state === DownloadState.failed;
+  return status.state === 'completed' || status.state === 'failed';
 }
 
 function finalEvent(status: DownloadStatus): DownloadEvent {
-  return status.state === DownloadState.failed
-    ? { event: 'failed', data: status }
-    : { event: 'completed', data: status };
+  return status.state === 'failed' ? { event: 'failed', data: status } : { event: 'completed', data: status };
 }
 
 /**
