@@ -58,6 +58,13 @@ export const DownloadStatus = Type.Object({
   message: Type.Optional(
     Type.String({ description: 'The report line once complete ("20 flags downloaded in 0.04s"), or why it failed' }),
   ),
+  failedReason: Type.Optional(
+    Type.String({
+      description:
+        'Why the download as a whole failed (state failed only), as the queue reported it; ' +
+        "a flag's own failure is in its outcome's reason",
+    }),
+  ),
   files: Type.Array(Type.String(), { description: 'Saved file names, in request order' }),
   outcomes: Type.Array(FlagOutcome, { description: 'One per flag decided so far, in request order' }),
   links: DownloadLinks,
@@ -97,7 +104,7 @@ export const DownloadEvent = Type.Union(
     ),
     Type.Object(
       { event: Type.Literal('failed'), data: DownloadStatus },
-      { description: 'Last: the final status; the stream ends' },
+      { description: 'Last: the final status, with failedReason; the stream ends' },
     ),
   ],
   { description: DOWNLOAD_EVENTS_DESCRIPTION },

@@ -264,7 +264,7 @@ describe('followDownload', () => {
     };
     const events = await collect(await followDownload(DOWNLOAD_ID, { hub, queues }));
     expect(events.map((e) => e.event)).toEqual(['status', 'failed']);
-    expect(events[1]?.data).toMatchObject({ state: 'failed', message: 'download failed: boom' });
+    expect(events[1]?.data).toMatchObject({ state: 'failed', failedReason: 'boom', message: 'download failed: boom' });
   });
 
   it('throws DownloadNotFoundError for an unknown id and leaves no subscription behind', async () => {

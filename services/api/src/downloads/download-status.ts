@@ -89,9 +89,11 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
   const finished = state === 'completed' || state === 'failed';
   const endMs = finished ? (snapshot.finishedAt ?? nowMs) : nowMs;
   const elapsedSeconds = Math.max(0, (endMs - snapshot.createdAt) / 1000);
+  // BullMQ's failedReason of the download's job, sent as it is for clients to show.
+  const failedReason = state === 'failed' ? (snapshot.failedReason ?? 'unknown reason') : undefined;
   const message =
-    state === 'failed'
-      ? `download failed: ${snapshot.failedReason ?? 'unknown reason'}`
+    failedReason !== undefined
+      ? `download failed: ${failedReason}`
       : state === 'completed'
         ? reportLine(counts, elapsedSeconds)
         : undefined;
@@ -105,6 +107,7 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(finished && snapshot.finishedAt !== undefined ? { finishedAt: isoTime(snapshot.finishedAt) } : {}),
     ...(message === undefined ? {} : { message }),
+    ...(failedReason === undefined ? {} : { failedReason }),
     files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
     outcomes,
     links: downloadLinks(snapshot.id),
