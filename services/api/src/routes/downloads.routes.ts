@@ -11,8 +11,8 @@ import {
   DownloadStatus,
 } from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { DownloadEventHub } from '../downloads/download-events.ts';
-import { followDownload } from '../downloads/download-events.ts';
+import type { DownloadEventHub } from '../downloads/download-event-hub.ts';
+import { followDownload } from '../downloads/follow-download.ts';
 import { getDownloadStatus } from '../downloads/download-status.ts';
 import { submitDownload } from '../downloads/submit-download.ts';
 import { problemResponses } from '../http/problem.ts';
