@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { REFERENCE_CODES, type DownloadSummary } from '@flagship/common';
+import { HttpContracts, REFERENCE_CODES, type DownloadStatus } from '@flagship/common';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSse } from './support/sse.ts';
@@ -48,11 +48,11 @@ async function submit(body: unknown): Promise<{ id: string; started: number }> {
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(202);
-  const { id } = (await response.json()) as { id: string };
+  const { id } = HttpContracts.downloadAccepted.parse(await response.json());
   return { id, started };
 }
 
-async function waitForSummary(id: string): Promise<DownloadSummary> {
+async function waitForSummary(id: string): Promise<DownloadStatus> {
   const events = await readSse(
     `${api}/v1/downloads/${id}/events`,
     (e) => e.event === 'completed' || e.event === 'failed',
@@ -61,7 +61,7 @@ async function waitForSummary(id: string): Promise<DownloadSummary> {
   expect(last?.event).toBe('completed');
   const response = await fetch(`${api}/v1/downloads/${id}`);
   expect(response.status).toBe(200);
-  return (await response.json()) as DownloadSummary;
+  return HttpContracts.downloadStatus.parse(await response.json());
 }
 
 async function sha256In(container: string, files: string[]): Promise<Map<string, string>> {

@@ -1,6 +1,9 @@
 // The benchmark's client of the Flagship API, doing what a user does: POST a download,
 // then follow GET /v1/downloads/:id/events until the `completed` (or `failed`) event.
-// The time is measured from before the POST to that event, by the client.
+// The time is measured from before the POST to that event, by the client. Answers are
+// typed with the public API's shapes (@flagship/common) but not checked, to keep the
+// measured path as lean as a user's.
+import type { DownloadAccepted, DownloadStatus } from '@flagship/common';
 import { Agent, request } from 'undici';
 
 export interface FinishedDownload {
@@ -14,23 +17,13 @@ export interface FinishedDownload {
   files: string[];
 }
 
-export interface FinalStatus {
-  state: string;
-  total: number;
-  saved: number;
-  notFound: number;
-  failed: number;
-  files: string[];
-  message?: string;
-}
-
 export interface DownloadsClient {
   /** Submit one download and wait for it to finish; throws if it fails or misses a flag. */
   download(body: object): Promise<FinishedDownload>;
   /** POST only: the accepted download's id. */
-  submit(body: object): Promise<{ id: string; total: number }>;
+  submit(body: object): Promise<DownloadAccepted>;
   /** GET /v1/downloads/:id */
-  status(id: string): Promise<FinalStatus>;
+  status(id: string): Promise<DownloadStatus>;
   close(): Promise<void>;
 }
 
@@ -69,7 +62,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
   // Keep-alive, enough sockets for 50 streams at once plus their POSTs.
   const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 60_000 });
 
-  async function submit(body: object): Promise<{ id: string; total: number }> {
+  async function submit(body: object): Promise<DownloadAccepted> {
     const response = await request(`${apiUrl}/v1/downloads`, {
       dispatcher,
       method: 'POST',
@@ -78,10 +71,11 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
     });
     const text = await response.body.text();
     if (response.statusCode !== 202) throw new Error(`POST /v1/downloads: HTTP ${response.statusCode}: ${text}`);
-    return JSON.parse(text) as { id: string; total: number };
+    return JSON.parse(text) as DownloadAccepted;
   }
 
-  async function waitForEnd(id: string): Promise<FinalStatus> {
+  /** The data of the `completed` or `failed` event: the final status, its state saying which. */
+  async function waitForEnd(id: string): Promise<DownloadStatus> {
     const response = await request(`${apiUrl}/v1/downloads/${id}/events`, {
       dispatcher,
       headers: { accept: 'text/event-stream' },
@@ -95,7 +89,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
         const { frames, rest } = takeSseFrames(buffer + (chunk as Buffer).toString('utf8'));
         buffer = rest;
         const end = frames.find((frame) => frame.event === 'completed' || frame.event === 'failed');
-        if (end !== undefined) return { ...(JSON.parse(end.data) as FinalStatus), state: end.event };
+        if (end !== undefined) return JSON.parse(end.data) as DownloadStatus;
       }
     } finally {
       response.body.destroy();
@@ -109,7 +103,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
       const { id } = await submit(body);
       const status = await waitForEnd(id);
       const seconds = (performance.now() - started) / 1000;
-      if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.message ?? ''}`);
+      if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.failedReason ?? ''}`);
       if (status.saved !== status.total) {
         const counts = { saved: status.saved, notFound: status.notFound, failed: status.failed };
         throw new Error(
@@ -131,7 +125,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
       const response = await request(`${apiUrl}/v1/downloads/${id}`, { dispatcher });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`GET /v1/downloads/${id}: HTTP ${response.statusCode}: ${text}`);
-      return JSON.parse(text) as FinalStatus;
+      return JSON.parse(text) as DownloadStatus;
     },
     close: () => dispatcher.close(),
   };

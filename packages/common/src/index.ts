@@ -41,3 +41,20 @@ export {
 } from './flag-store.ts';
 export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';
 export { DownloadShape, buildDownloadJobs, downloadShape, type DownloadJobs } from './flow.ts';
+export {
+  DOWNLOAD_EVENTS_DESCRIPTION,
+  DOWNLOAD_ID_PATTERN,
+  DownloadAccepted,
+  DownloadEvent,
+  DownloadIdParams,
+  DownloadLinks,
+  DownloadProgress,
+  DownloadState,
+  DownloadStatus,
+  FieldError,
+  FlagFileParams,
+  HealthStatus,
+  HttpContracts,
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+} from './http-api.ts';

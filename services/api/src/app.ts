@@ -8,7 +8,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { silentLogger, type FlagStore, type Logger } from '@flagship/common';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiConfig } from './config.ts';
-import { createDownloadEventHub } from './downloads/download-events.ts';
+import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';

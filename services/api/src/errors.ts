@@ -1,13 +1,7 @@
 // The API's errors. Each carries the HTTP status and the stable `code` of the
 // problem+json body it becomes (RFC 9457); the problem-details plugin does the mapping,
 // so logic functions throw these without knowing about Fastify.
-import { FlagshipError } from '@flagship/common';
-
-/** One reason a request was refused, naming the field (a JSON pointer into the request). */
-export interface FieldError {
-  field: string;
-  reason: string;
-}
+import { FlagshipError, type FieldError } from '@flagship/common';
 
 export class ApiError extends FlagshipError {
   readonly status: number;

@@ -1,7 +1,18 @@
 // Submit a download to the Flagship API and follow it to the end over its event stream,
 // printing progress: a bar redrawn in place on a terminal, one line per flag otherwise
 // (the country names, as the original program printed them), then the report line.
-import type { DownloadSummary, FlagOutcome } from '@flagship/common';
+// Everything read from the API is checked against the public API's schemas
+// (@flagship/common), compiled on first use, so the command starts as fast as before.
+import {
+  ContractError,
+  HttpContracts,
+  reportLine,
+  type DownloadAccepted,
+  type DownloadEvent,
+  type DownloadProgress,
+  type DownloadRequest,
+  type DownloadStatus,
+} from '@flagship/common';
 import { ExitCodes, type CliIO } from '../cli-io.ts';
 import { readSse, type SseEvent } from '../sse-reader.ts';
 
@@ -15,11 +26,8 @@ export interface DownloadClientOptions {
   follow: boolean;
 }
 
-interface Progress {
-  done: number;
-  total: number;
-  outcomes?: FlagOutcome[];
-}
+/** What the renderers draw: a status or a progress event, both carry these. */
+type Progress = Pick<DownloadProgress, 'done' | 'total' | 'outcomes'>;
 
 export async function runDownloadClient(options: DownloadClientOptions, io: CliIO): Promise<number> {
   const accepted = await submit(options, io);
@@ -29,43 +37,53 @@ export async function runDownloadClient(options: DownloadClientOptions, io: CliI
     return ExitCodes.ok;
   }
   const render = io.stdout.isTTY === true ? barRenderer(io) : lineRenderer(io);
-  let summary: DownloadSummary | undefined;
-  let failure: string | undefined;
+  let final: DownloadStatus | undefined;
   try {
-    await readSse(
-      new URL(accepted.links.events, options.api).href,
-      (event) => event.event === 'completed' || event.event === 'failed',
-      {
-        onEvent: (event: SseEvent) => {
-          const data = JSON.parse(event.data) as Progress & Partial<DownloadSummary> & { failedReason?: string };
-          if (event.event === 'completed') summary = data as DownloadSummary;
-          else if (event.event === 'failed') failure = data.failedReason ?? 'the download failed';
-          else render(data);
-        },
+    await readSse(new URL(accepted.links.events, options.api).href, isFinalEvent, {
+      onEvent: (frame: SseEvent) => {
+        const event = parseDownloadEvent(frame);
+        if (event.event === 'completed' || event.event === 'failed') final = event.data;
+        else render(event.data);
       },
-    );
+    });
   } catch (error) {
-    io.stderr.write(`flagship download: lost the event stream of ${accepted.id}: ${(error as Error).message}\n`);
+    const what = error instanceof ContractError || error instanceof SyntaxError ? 'did not understand' : 'lost';
+    io.stderr.write(`flagship download: ${what} the event stream of ${accepted.id}: ${(error as Error).message}\n`);
     return ExitCodes.failed;
   }
-  if (summary === undefined) {
-    io.stderr.write(`flagship download: ${failure ?? 'the event stream ended before the download did'}\n`);
+  if (final === undefined) {
+    io.stderr.write('flagship download: the event stream ended before the download did\n');
     return ExitCodes.failed;
   }
-  render({ done: summary.total, total: summary.total, outcomes: summary.outcomes });
-  if (io.stdout.isTTY === true) io.stdout.write('\n');
-  io.stdout.write(`\n${summary.message}\n`);
-  for (const outcome of summary.outcomes.filter((o) => o.status === 'ERROR')) {
-    io.stderr.write(`  ${outcome.code}: ${outcome.reason ?? 'failed'}\n`);
+  if (final.state === 'failed') {
+    io.stderr.write(`flagship download: the download failed: ${final.failedReason ?? 'no reason given'}\n`);
+    return ExitCodes.failed;
   }
-  return summary.failed > 0 ? ExitCodes.failed : ExitCodes.ok;
+  return printSummary(final, render, io);
 }
 
-async function submit(
-  options: DownloadClientOptions,
-  io: CliIO,
-): Promise<{ id: string; links: { events: string } } | undefined> {
-  const body = options.all ? { all: true } : options.codes.length > 0 ? { codes: options.codes } : {};
+function isFinalEvent(frame: SseEvent): boolean {
+  return frame.event === 'completed' || frame.event === 'failed';
+}
+
+/** An SSE frame as the API's DownloadEvent; throws ContractError when it is not one. */
+function parseDownloadEvent(frame: SseEvent): DownloadEvent {
+  return HttpContracts.downloadEvent.parse({ event: frame.event, data: JSON.parse(frame.data) as unknown });
+}
+
+/** The report line and each failed flag's reason; exit 1 when a flag failed. */
+function printSummary(status: DownloadStatus, render: (progress: Progress) => void, io: CliIO): number {
+  render({ done: status.total, total: status.total, outcomes: status.outcomes });
+  if (io.stdout.isTTY === true) io.stdout.write('\n');
+  io.stdout.write(`\n${status.message ?? reportLine(status, status.elapsedSeconds)}\n`);
+  for (const outcome of status.outcomes.filter((o) => o.status === 'ERROR')) {
+    io.stderr.write(`  ${outcome.code}: ${outcome.reason ?? 'failed'}\n`);
+  }
+  return status.failed > 0 ? ExitCodes.failed : ExitCodes.ok;
+}
+
+async function submit(options: DownloadClientOptions, io: CliIO): Promise<DownloadAccepted | undefined> {
+  const body: DownloadRequest = options.all ? { all: true } : options.codes.length > 0 ? { codes: options.codes } : {};
   let response: Response;
   try {
     response = await fetch(new URL('/v1/downloads', options.api), {
@@ -79,20 +97,25 @@ async function submit(
     io.stderr.write(`flagship download: cannot reach the API at ${options.api}: ${reason} (is it running?)\n`);
     return undefined;
   }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  const json: unknown = await response.json().catch(() => undefined);
   if (response.status !== 202) {
-    const detail = typeof json.detail === 'string' ? json.detail : `HTTP ${response.status}`;
+    const detail = HttpContracts.problem.check(json) ? json.detail : `HTTP ${response.status}`;
     io.stderr.write(`flagship download: the API refused the download: ${detail}\n`);
     return undefined;
   }
-  return json as unknown as { id: string; links: { events: string } };
+  try {
+    return HttpContracts.downloadAccepted.parse(json);
+  } catch (error) {
+    io.stderr.write(`flagship download: did not understand the API's answer: ${(error as Error).message}\n`);
+    return undefined;
+  }
 }
 
 /** Non-terminal output: each flag's country (or why it is missing) once, as it is decided. */
 function lineRenderer(io: CliIO): (progress: Progress) => void {
   const printed = new Set<string>();
   return (progress) => {
-    for (const outcome of progress.outcomes ?? []) {
+    for (const outcome of progress.outcomes) {
       if (printed.has(outcome.code)) continue;
       printed.add(outcome.code);
       const text = outcome.status === 'OK' ? (outcome.country ?? outcome.code) : `${outcome.code}: ${outcome.status}`;

@@ -1,8 +1,17 @@
-// `flagship download` against a small fake API on 127.0.0.1 (port 0) that speaks the
-// real routes' shapes: submit, then an event stream of status, progress and completed.
+// `flagship download` against a small fake API on 127.0.0.1 (port 0) whose answers are
+// built from the public API's shapes (@flagship/common), as the CLI checks them: submit,
+// then an event stream of status, progress and completed (or failed).
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  PROBLEM_CONTENT_TYPE,
+  type DownloadAccepted,
+  type DownloadEvent,
+  type DownloadStatus,
+  type FlagOutcome,
+  type Problem,
+} from '@flagship/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../cli.ts';
 import { fakeIO } from '../test-support.ts';
@@ -17,22 +26,65 @@ afterEach(async () => {
   posted = [];
 });
 
-const summary = (failed: number) => ({
-  state: 'completed',
-  total: 2,
-  saved: 2 - failed,
-  notFound: 0,
-  failed,
-  elapsedSeconds: 0.04,
-  files: ['CN_China.gif'],
-  outcomes: [
-    { code: 'CN', status: 'OK', country: 'China', file: 'CN_China.gif', attempts: 1 },
-    failed > 0
-      ? { code: 'IN', status: 'ERROR', reason: 'gave up after 3 attempts: HTTP 503', attempts: 3 }
-      : { code: 'IN', status: 'OK', country: 'India', file: 'IN_India.gif', attempts: 1 },
-  ],
-  message: failed > 0 ? '1 flag downloaded in 0.04s (1 failed)' : '2 flags downloaded in 0.04s',
-});
+const ID = '3b241101-e2bb-4255-8caf-4136c566a962';
+const LINKS = { self: `/v1/downloads/${ID}`, events: `/v1/downloads/${ID}/events` };
+const CHINA: FlagOutcome = { code: 'CN', status: 'OK', country: 'China', file: 'CN_China.gif', attempts: 1 };
+const INDIA: FlagOutcome = { code: 'IN', status: 'OK', country: 'India', file: 'IN_India.gif', attempts: 1 };
+const INDIA_FAILED: FlagOutcome = {
+  code: 'IN',
+  status: 'ERROR',
+  reason: 'gave up after 3 attempts: HTTP 503',
+  attempts: 3,
+};
+
+function status(overrides: Partial<DownloadStatus> = {}): DownloadStatus {
+  return {
+    id: ID,
+    state: 'running',
+    total: 2,
+    done: 0,
+    saved: 0,
+    notFound: 0,
+    failed: 0,
+    elapsedSeconds: 0,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    files: [],
+    outcomes: [],
+    links: LINKS,
+    ...overrides,
+  };
+}
+
+function completed(failed: number): DownloadEvent {
+  const outcomes = [CHINA, failed > 0 ? INDIA_FAILED : INDIA];
+  const data = status({
+    state: 'completed',
+    done: 2,
+    saved: 2 - failed,
+    failed,
+    elapsedSeconds: 0.04,
+    finishedAt: '2026-01-01T00:00:00.040Z',
+    files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
+    outcomes,
+    message: failed > 0 ? '1 flag downloaded in 0.04s (1 failed)' : '2 flags downloaded in 0.04s',
+  });
+  return { event: 'completed', data };
+}
+
+const FAILED: DownloadEvent = {
+  event: 'failed',
+  data: status({
+    state: 'failed',
+    done: 1,
+    saved: 1,
+    elapsedSeconds: 0.5,
+    finishedAt: '2026-01-01T00:00:00.500Z',
+    files: ['CN_China.gif'],
+    outcomes: [CHINA],
+    message: 'download failed: ENOSPC: no space left on device',
+    failedReason: 'ENOSPC: no space left on device',
+  }),
+};
 
 async function body(request: IncomingMessage): Promise<unknown> {
   let text = '';
@@ -40,33 +92,42 @@ async function body(request: IncomingMessage): Promise<unknown> {
   return text === '' ? undefined : JSON.parse(text);
 }
 
-async function fakeApi(options: { failed?: number; status?: number } = {}): Promise<string> {
+interface FakeApiOptions {
+  /** The stream's last event; default: completed with no flag failed. */
+  final?: DownloadEvent | { event: string; data: unknown };
+  /** Refuse the download with this status. */
+  refuse?: number;
+}
+
+async function fakeApi(options: FakeApiOptions = {}): Promise<string> {
   server = createServer(async (request, response) => {
     if (request.method === 'POST' && request.url === '/v1/downloads') {
       posted.push(await body(request));
-      if (options.status !== undefined) {
-        response.writeHead(options.status, { 'content-type': 'application/problem+json' });
-        response.end(JSON.stringify({ status: options.status, detail: 'unknown country code(s): "ZZ"' }));
+      if (options.refuse !== undefined) {
+        const problem: Problem = {
+          type: 'urn:flagship:problem:invalid-request',
+          title: 'Invalid request',
+          status: options.refuse,
+          detail: 'unknown country code(s): "ZZ"',
+          instance: '/v1/downloads',
+          code: 'FLAGSHIP_INVALID_REQUEST',
+        };
+        response.writeHead(options.refuse, { 'content-type': PROBLEM_CONTENT_TYPE });
+        response.end(JSON.stringify(problem));
         return;
       }
+      const accepted: DownloadAccepted = { id: ID, state: 'queued', total: 2, links: LINKS };
       response.writeHead(202, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({
-          id: 'd-1',
-          state: 'queued',
-          total: 2,
-          links: { self: '/v1/downloads/d-1', events: '/v1/downloads/d-1/events' },
-        }),
-      );
+      response.end(JSON.stringify(accepted));
       return;
     }
-    if (request.url === '/v1/downloads/d-1/events') {
+    if (request.url === LINKS.events) {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const send = (event: string, data: unknown) =>
+      const send = ({ event, data }: { event: string; data: unknown }) =>
         response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      send('status', { state: 'running', done: 0, total: 2, outcomes: [] });
-      send('progress', { done: 1, total: 2, outcomes: [summary(0).outcomes[0]] });
-      send('completed', summary(options.failed ?? 0));
+      send({ event: 'status', data: status() });
+      send({ event: 'progress', data: { done: 1, total: 2, saved: 1, notFound: 0, failed: 0, outcomes: [CHINA] } });
+      send(options.final ?? completed(0));
       response.end();
       return;
     }
@@ -103,22 +164,37 @@ describe('flagship download', () => {
   });
 
   it('exits 1 and lists the reasons when flags failed', async () => {
-    const api = await fakeApi({ failed: 1 });
+    const api = await fakeApi({ final: completed(1) });
     const io = fakeIO();
     expect(await runCli(['download', '--api', api, 'CN', 'IN'], io)).toBe(1);
     expect(io.out().toString()).toContain('1 flag downloaded in 0.04s (1 failed)');
     expect(io.err()).toContain('IN: gave up after 3 attempts: HTTP 503');
   });
 
+  it('prints why the download failed as a whole, exit 1', async () => {
+    const api = await fakeApi({ final: FAILED });
+    const io = fakeIO();
+    expect(await runCli(['download', '--api', api, 'CN', 'IN'], io)).toBe(1);
+    expect(io.out().toString()).toBe('China\n');
+    expect(io.err()).toBe('flagship download: the download failed: ENOSPC: no space left on device\n');
+  });
+
+  it('says so when an event breaks the shared schema, exit 1', async () => {
+    const api = await fakeApi({ final: { event: 'completed', data: { state: 'completed', total: 'two' } } });
+    const io = fakeIO();
+    expect(await runCli(['download', '--api', api], io)).toBe(1);
+    expect(io.err()).toContain(`did not understand the event stream of ${ID}: invalid download event`);
+  });
+
   it('prints the id and returns at once with --no-follow', async () => {
     const api = await fakeApi();
     const io = fakeIO();
     expect(await runCli(['download', '--api', api, '--no-follow'], io)).toBe(0);
-    expect(io.out().toString()).toBe('d-1\n');
+    expect(io.out().toString()).toBe(`${ID}\n`);
   });
 
   it("shows the API's problem detail when it refuses, exit 1", async () => {
-    const api = await fakeApi({ status: 400 });
+    const api = await fakeApi({ refuse: 400 });
     const io = fakeIO();
     expect(await runCli(['download', '--api', api, 'CN'], io)).toBe(1);
     expect(io.err()).toContain('the API refused the download: unknown country code(s): "ZZ"');

@@ -2,45 +2,20 @@
 // and per-flag outcomes. Complete downloads are read from their job's summary; running
 // ones from the finished chunks' results plus the running chunks' cumulative progress
 // (a single-job download is its own one chunk).
+// Its shape, DownloadStatus, is the public API's (@flagship/common).
 // Pure: it reads a snapshot, so it is tested with fake job data.
 import {
   Contracts,
   countOutcomes,
   reportLine,
+  type DownloadLinks,
+  type DownloadState,
+  type DownloadStatus,
   type DownloadSummary,
   type FlagOutcome,
-  type OutcomeCounts,
 } from '@flagship/common';
 import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
-
-export const DownloadState = {
-  queued: 'queued',
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-} as const;
-export type DownloadState = (typeof DownloadState)[keyof typeof DownloadState];
-
-export interface DownloadLinks {
-  self: string;
-  events: string;
-}
-
-export interface DownloadStatus extends OutcomeCounts {
-  id: string;
-  state: DownloadState;
-  total: number;
-  /** Flags with an outcome so far. */
-  done: number;
-  elapsedSeconds: number;
-  createdAt: string;
-  finishedAt?: string;
-  message?: string;
-  files: string[];
-  outcomes: FlagOutcome[];
-  links: DownloadLinks;
-}
 
 export function downloadLinks(downloadId: string): DownloadLinks {
   const self = `/v1/downloads/${downloadId}`;
@@ -73,10 +48,10 @@ export function outcomesFromChunks(snapshot: DownloadSnapshot): Map<string, Flag
 const NOT_STARTED_STATES = new Set(['waiting-children', 'waiting', 'prioritized']);
 
 function stateOf(snapshot: DownloadSnapshot, outcomes: number): DownloadState {
-  if (snapshot.state === 'completed') return DownloadState.completed;
-  if (snapshot.state === 'failed') return DownloadState.failed;
+  if (snapshot.state === 'completed') return 'completed';
+  if (snapshot.state === 'failed') return 'failed';
   const started = outcomes > 0 || snapshot.chunks.some((chunk) => chunk.started || chunk.status !== 'pending');
-  return NOT_STARTED_STATES.has(snapshot.state) && !started ? DownloadState.queued : DownloadState.running;
+  return NOT_STARTED_STATES.has(snapshot.state) && !started ? 'queued' : 'running';
 }
 
 function isoTime(ms: number | undefined): string | undefined {
@@ -86,7 +61,7 @@ function isoTime(ms: number | undefined): string | undefined {
 function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): DownloadStatus {
   return {
     id: snapshot.id,
-    state: DownloadState.completed,
+    state: 'completed',
     total: summary.total,
     done: summary.outcomes.length,
     saved: summary.saved,
@@ -111,13 +86,15 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
   const outcomes = codes.flatMap((code) => byCode.get(code) ?? []);
   const counts = countOutcomes(outcomes);
   const state = stateOf(snapshot, outcomes.length);
-  const finished = state === DownloadState.completed || state === DownloadState.failed;
+  const finished = state === 'completed' || state === 'failed';
   const endMs = finished ? (snapshot.finishedAt ?? nowMs) : nowMs;
   const elapsedSeconds = Math.max(0, (endMs - snapshot.createdAt) / 1000);
+  // BullMQ's failedReason of the download's job, sent as it is for clients to show.
+  const failedReason = state === 'failed' ? (snapshot.failedReason ?? 'unknown reason') : undefined;
   const message =
-    state === DownloadState.failed
-      ? `download failed: ${snapshot.failedReason ?? 'unknown reason'}`
-      : state === DownloadState.completed
+    failedReason !== undefined
+      ? `download failed: ${failedReason}`
+      : state === 'completed'
         ? reportLine(counts, elapsedSeconds)
         : undefined;
   return {
@@ -130,6 +107,7 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(finished && snapshot.finishedAt !== undefined ? { finishedAt: isoTime(snapshot.finishedAt) } : {}),
     ...(message === undefined ? {} : { message }),
+    ...(failedReason === undefined ? {} : { failedReason }),
     files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
     outcomes,
     links: downloadLinks(snapshot.id),

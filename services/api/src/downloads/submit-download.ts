@@ -10,24 +10,19 @@ import {
   buildDownloadJobs,
   isCountryCode,
   normalizeCodes,
+  type DownloadAccepted,
   type DownloadRequest,
+  type FieldError,
 } from '@flagship/common';
-import { InvalidRequestError, type FieldError } from '../errors.ts';
+import { InvalidRequestError } from '../errors.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
-import { DownloadState, downloadLinks, type DownloadLinks } from './download-status.ts';
+import { downloadLinks } from './download-status.ts';
 
 export interface SubmitDownloadDeps {
   queues: Pick<DownloadQueues, 'addDownload' | 'prefix'>;
   /** Flags per chunk job. */
   chunkSize: number;
   newId?: () => string;
-}
-
-export interface AcceptedDownload {
-  id: string;
-  state: typeof DownloadState.queued;
-  total: number;
-  links: DownloadLinks;
 }
 
 /** The codes a request asks for, upper-cased and de-duplicated; throws InvalidRequestError. */
@@ -56,11 +51,11 @@ export function resolveCodes(request: DownloadRequest | undefined): string[] {
 export async function submitDownload(
   request: DownloadRequest | undefined,
   deps: SubmitDownloadDeps,
-): Promise<AcceptedDownload> {
+): Promise<DownloadAccepted> {
   const codes = resolveCodes(request);
   const id = (deps.newId ?? randomUUID)();
   await deps.queues.addDownload(
     buildDownloadJobs(id, codes, { chunkSize: deps.chunkSize, prefix: deps.queues.prefix }),
   );
-  return { id, state: DownloadState.queued, total: codes.length, links: downloadLinks(id) };
+  return { id, state: 'queued', total: codes.length, links: downloadLinks(id) };
 }

@@ -7,8 +7,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, type FieldError } from '../errors.ts';
-import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../http/problem.ts';
+import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@flagship/common';
+import { ApiError } from '../errors.ts';
+import { problemType } from '../http/problem.ts';
 
 interface ValidationIssue {
   instancePath?: string;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { COUNTRY_CODES, createRedisConnection } from '@flagship/common';
+import { COUNTRY_CODES, HttpContracts, createRedisConnection } from '@flagship/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullmqDownloadQueues } from '../queues/bullmq-download-queues.ts';
 import type { DownloadSnapshot } from '../queues/download-queues.ts';
@@ -167,6 +167,20 @@ describe('GET /v1/downloads/:id', () => {
       files: ['CN_China.gif'],
       outcomes: [{ code: 'CN', status: 'OK', file: 'CN_China.gif', country: 'China', bytes: 10, attempts: 1 }],
       links: { self: `/v1/downloads/${id}`, events: `/v1/downloads/${id}/events` },
+    });
+  });
+
+  it('sends why a failed download failed, in the shape the shared schema gives', async () => {
+    const finishedAt = Date.parse('2026-01-01T00:00:03Z');
+    testApp.queues.snapshots.set(id, { ...snapshot, state: 'failed', failedReason: 'disk full', finishedAt });
+    const response = await testApp.app.inject(`/v1/downloads/${id}`);
+    expect(response.statusCode).toBe(200);
+    const body: unknown = response.json();
+    expect(HttpContracts.downloadStatus.parse(body)).toMatchObject({
+      state: 'failed',
+      failedReason: 'disk full',
+      message: 'download failed: disk full',
+      finishedAt: '2026-01-01T00:00:03.000Z',
     });
   });
 

@@ -1,15 +1,33 @@
 // /v1/downloads: submit a download, read its status, follow it live (SSE). Thin
-// handlers: each calls one logic function from ../downloads.
-import { DownloadRequest } from '@flagship/common';
+// handlers: each calls one logic function from ../downloads. Every body and event is
+// serialized with its schema from the public API's shapes in @flagship/common.
+import {
+  DOWNLOAD_EVENTS_DESCRIPTION,
+  DownloadAccepted,
+  DownloadEvent,
+  DownloadIdParams,
+  DownloadProgress,
+  DownloadRequest,
+  DownloadStatus,
+} from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import type { DownloadEventHub } from '../downloads/download-events.ts';
-import { followDownload } from '../downloads/download-events.ts';
+import type { DownloadEventHub } from '../downloads/download-event-hub.ts';
+import { followDownload } from '../downloads/follow-download.ts';
 import { getDownloadStatus } from '../downloads/download-status.ts';
 import { submitDownload } from '../downloads/submit-download.ts';
 import { problemResponses } from '../http/problem.ts';
-import { DownloadAccepted, DownloadIdParams, DownloadStatusSchema, EVENT_STREAM_DESCRIPTION } from '../http/schemas.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
+
+/** The schema each event's data is serialized with, as a JSON response is with its response schema. */
+const EVENT_DATA_SCHEMAS: Record<DownloadEvent['event'], object> = {
+  status: DownloadStatus,
+  progress: DownloadProgress,
+  completed: DownloadStatus,
+  failed: DownloadStatus,
+};
+
+/** The handler hands @fastify/sse data it has already serialized. */
+const alreadySerialized = (data: string): string => data;
 
 export interface DownloadsRoutesOptions {
   queues: DownloadQueues;
@@ -52,7 +70,7 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
         summary: "A download's state, counts and per-flag outcomes",
         tags: ['downloads'],
         params: DownloadIdParams,
-        response: { 200: DownloadStatusSchema, ...problemResponses(400, 404, 500, 503) },
+        response: { 200: DownloadStatus, ...problemResponses(400, 404, 500, 503) },
       },
     },
     (request) => getDownloadStatus(request.params.id, { queues, ...(now ? { now } : {}) }),
@@ -63,15 +81,19 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
     {
       // 'manual': no Accept negotiation (curl and EventSource both work), and nothing is
       // committed before the first event, so an unknown id still gets a 404 problem.
-      sse: 'manual',
+      sse: { kind: 'manual', serializer: alreadySerialized },
       schema: {
         summary: 'Follow a download live (Server-Sent Events)',
-        description: EVENT_STREAM_DESCRIPTION,
+        description: DOWNLOAD_EVENTS_DESCRIPTION,
         tags: ['downloads'],
         produces: ['text/event-stream'],
         params: DownloadIdParams,
         response: {
-          200: { description: EVENT_STREAM_DESCRIPTION, content: { 'text/event-stream': { schema: Type.String() } } },
+          // The schema of one event, each framed as `event: <name>` and `data: <JSON>`.
+          200: {
+            description: DOWNLOAD_EVENTS_DESCRIPTION,
+            content: { 'text/event-stream': { schema: DownloadEvent } },
+          },
           ...problemResponses(400, 404, 500, 503),
         },
       },
@@ -81,7 +103,10 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
       reply.sse.onClose(() => stream.close());
       for await (const { event, data } of stream) {
         if (!reply.sse.isConnected) break;
-        await reply.sse.send({ event, data });
+        await reply.sse.send({
+          event,
+          data: reply.serializeInput(data, EVENT_DATA_SCHEMAS[event] as Record<string, unknown>),
+        });
       }
     },
   );

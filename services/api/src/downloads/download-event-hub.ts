@@ -1,24 +1,20 @@
-// Live progress of downloads for Server-Sent Events. One hub per process listens to
-// the event feed of both queues and fans events out, in process, to the streams
+// The process's one hub of download events, behind the Server-Sent Events. It listens
+// to the event feed of both queues and fans events out, in process, to the subscriptions
 // following that download (a Map lookup per event, not a Redis connection per client).
 // The feed reads Redis only while someone follows: the first subscription starts it,
 // and it stops a short linger after the last one has gone (so back-to-back followers
-// do not pay a reconnect each). A stream subscribes, waits until the feed is reading,
-// and only then reads its first snapshot, buffering what arrives meanwhile, so no
-// event falls between the snapshot and the subscription. Progress comes from chunk
-// jobs (queue `flags`) and from single-job downloads (queue `downloads`).
+// do not pay a reconnect each). Progress comes from chunk jobs (queue `flags`) and from
+// single-job downloads (queue `downloads`). follow-download.ts turns a subscription into
+// one download's event stream.
 import {
   Contracts,
-  countOutcomes,
   downloadIdOfChunkJob,
   silentLogger,
   type DownloadSummary,
   type FlagOutcome,
   type Logger,
 } from '@flagship/common';
-import { DownloadNotFoundError } from '../errors.ts';
-import type { DownloadEventFeed, DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
-import { DownloadState, toDownloadStatus, type DownloadStatus } from './download-status.ts';
+import type { DownloadEventFeed } from '../queues/download-queues.ts';
 
 /** What the hub tells a download's followers. */
 export type HubEvent =
@@ -193,118 +189,5 @@ export function createDownloadEventHub(
       reading = false;
       await events.stop();
     },
-  };
-}
-
-/** One Server-Sent Event: its name and JSON data. */
-export type DownloadEvent =
-  | { event: 'status'; data: DownloadStatus }
-  | { event: 'progress'; data: ProgressData }
-  | { event: 'completed'; data: DownloadStatus }
-  | { event: 'failed'; data: DownloadStatus };
-
-export interface ProgressData {
-  done: number;
-  total: number;
-  saved: number;
-  notFound: number;
-  failed: number;
-  /** Outcomes decided since the previous event. */
-  outcomes: FlagOutcome[];
-}
-
-export interface DownloadEventStream extends AsyncIterable<DownloadEvent> {
-  close(): void;
-}
-
-export interface FollowDownloadDeps {
-  hub: DownloadEventHub;
-  queues: Pick<DownloadQueues, 'readSnapshot'>;
-  now?: () => number;
-}
-
-function isFinished(status: DownloadStatus): boolean {
-  return status.state === DownloadState.completed || status.state === DownloadState.failed;
-}
-
-function finalEvent(status: DownloadStatus): DownloadEvent {
-  return status.state === DownloadState.failed
-    ? { event: 'failed', data: status }
-    : { event: 'completed', data: status };
-}
-
-/**
- * Follow one download: `status` first, then `progress` as chunks report, then
- * `completed` (or `failed`) and the end. Throws DownloadNotFoundError before any event
- * when there is no such download, so the route can still answer 404.
- */
-export async function followDownload(downloadId: string, deps: FollowDownloadDeps): Promise<DownloadEventStream> {
-  const now = deps.now ?? Date.now;
-  const subscription = deps.hub.subscribe(downloadId);
-  let snapshot: DownloadSnapshot | undefined;
-  try {
-    await subscription.ready; // reading events before the snapshot: nothing falls in between
-    snapshot = await deps.queues.readSnapshot(downloadId);
-  } catch (error) {
-    subscription.close();
-    throw error;
-  }
-  if (snapshot === undefined) {
-    subscription.close();
-    throw new DownloadNotFoundError(downloadId);
-  }
-  const first = toDownloadStatus(snapshot, now());
-
-  /** The final status: from the summary the event carried, or read again from Redis. */
-  async function finishedStatus(
-    state: 'completed' | 'failed',
-    summary: DownloadSummary | undefined,
-    reason?: string,
-  ): Promise<DownloadStatus> {
-    if (summary !== undefined) {
-      return toDownloadStatus({ ...snapshot!, state, returnValue: summary, finishedAt: now() }, now());
-    }
-    const latest = await deps.queues.readSnapshot(downloadId).catch(() => undefined);
-    const fallback = { ...snapshot!, state, ...(reason === undefined ? {} : { failedReason: reason }) };
-    return toDownloadStatus(latest?.state === state ? latest : fallback, now());
-  }
-
-  async function* events(): AsyncGenerator<DownloadEvent> {
-    try {
-      yield { event: 'status', data: first };
-      if (isFinished(first)) {
-        yield finalEvent(first);
-        return;
-      }
-      const requested = new Set(
-        Contracts.downloadJobData.check(snapshot!.data) ? snapshot!.data.codes : first.outcomes.map((o) => o.code),
-      );
-      const seen = new Map(first.outcomes.map((outcome) => [outcome.code, outcome]));
-      for await (const hubEvent of subscription) {
-        if (hubEvent.type === 'outcomes') {
-          const fresh = hubEvent.outcomes.filter((o) => requested.has(o.code) && !seen.has(o.code));
-          if (fresh.length === 0) continue;
-          for (const outcome of fresh) seen.set(outcome.code, outcome);
-          yield {
-            event: 'progress',
-            data: { done: seen.size, total: first.total, ...countOutcomes(seen.values()), outcomes: fresh },
-          };
-        } else if (hubEvent.type === 'completed') {
-          yield finalEvent(await finishedStatus('completed', hubEvent.summary));
-          return;
-        } else {
-          yield finalEvent(await finishedStatus('failed', undefined, hubEvent.reason));
-          return;
-        }
-      }
-    } finally {
-      subscription.close();
-    }
-  }
-
-  const iterator = events();
-  return {
-    close: () => subscription.close(),
-    [Symbol.asyncIterator]: () => iterator,
   };
 }

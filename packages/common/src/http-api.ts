@@ -1,0 +1,143 @@
+// The public HTTP API's shapes, each written once: route parameters, response bodies,
+// the Server-Sent Events of a followed download and the problem details of an error, as
+// TypeBox schemas with their types derived from them. The API serializes its responses
+// with these schemas and documents them at /docs; the CLI checks what it reads against
+// them; tests build their fakes from them, so the API and its clients cannot drift apart.
+// The request body (DownloadRequest) and the per-flag FlagOutcome are also job
+// contracts, so they stay in contracts.ts.
+import { Type, type Static } from 'typebox';
+import { FlagOutcome, contract } from './contracts.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** A download id as the API makes them: a UUID, lower case. */
+export const DOWNLOAD_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+export const DownloadIdParams = Type.Object({
+  id: Type.String({ pattern: DOWNLOAD_ID_PATTERN, description: 'Download id (a UUID, lower case)' }),
+});
+
+export const FlagFileParams = Type.Object({
+  file: Type.String({ minLength: 1, maxLength: 255, description: 'Saved file name, e.g. BR_Brazil.gif' }),
+});
+
+export const DownloadLinks = Type.Object({
+  self: Type.String({ description: 'This download' }),
+  events: Type.String({ description: 'Its Server-Sent Events stream' }),
+});
+export type DownloadLinks = Static<typeof DownloadLinks>;
+
+export const DownloadState = Type.Enum(['queued', 'running', 'completed', 'failed'], {
+  description: 'queued: no flag started yet; running; completed; failed (the download as a whole)',
+});
+export type DownloadState = Static<typeof DownloadState>;
+
+/** The 202 answer to POST /v1/downloads. */
+export const DownloadAccepted = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  state: Type.Literal('queued'),
+  total: Type.Integer({ minimum: 0, description: 'Flags requested' }),
+  links: DownloadLinks,
+});
+export type DownloadAccepted = Static<typeof DownloadAccepted>;
+
+const flagCount = (description?: string) => Type.Integer({ minimum: 0, ...(description ? { description } : {}) });
+
+/** GET /v1/downloads/:id, and the data of the `status`, `completed` and `failed` events. */
+export const DownloadStatus = Type.Object({
+  id: Type.String(),
+  state: DownloadState,
+  total: flagCount(),
+  done: flagCount('Flags with an outcome so far'),
+  saved: flagCount(),
+  notFound: flagCount(),
+  failed: flagCount('Flags that failed (ERROR)'),
+  elapsedSeconds: Type.Number({ minimum: 0, description: 'So far, or final once complete' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  message: Type.Optional(
+    Type.String({ description: 'The report line once complete ("20 flags downloaded in 0.04s"), or why it failed' }),
+  ),
+  failedReason: Type.Optional(
+    Type.String({
+      description:
+        'Why the download as a whole failed (state failed only), as the queue reported it; ' +
+        "a flag's own failure is in its outcome's reason",
+    }),
+  ),
+  files: Type.Array(Type.String(), { description: 'Saved file names, in request order' }),
+  outcomes: Type.Array(FlagOutcome, { description: 'One per flag decided so far, in request order' }),
+  links: DownloadLinks,
+});
+export type DownloadStatus = Static<typeof DownloadStatus>;
+
+/** The data of a `progress` event. */
+export const DownloadProgress = Type.Object({
+  done: flagCount('Flags with an outcome so far'),
+  total: flagCount(),
+  saved: flagCount(),
+  notFound: flagCount(),
+  failed: flagCount(),
+  outcomes: Type.Array(FlagOutcome, { description: 'Outcomes decided since the previous event' }),
+});
+export type DownloadProgress = Static<typeof DownloadProgress>;
+
+export const DOWNLOAD_EVENTS_DESCRIPTION =
+  'Server-Sent Events (text/event-stream), each an `event:` name and a `data:` line of JSON: `status` first, ' +
+  '`progress` as flags are decided, then `completed` or `failed` and the stream ends. A finished download ' +
+  'sends `status` and its final event at once. Comment lines keep idle streams open.';
+
+/** One Server-Sent Event of GET /v1/downloads/:id/events: its name (`event:`) and its JSON data (`data:`). */
+export const DownloadEvent = Type.Union(
+  [
+    Type.Object(
+      { event: Type.Literal('status'), data: DownloadStatus },
+      { description: 'First: the download as it is when the stream opens' },
+    ),
+    Type.Object(
+      { event: Type.Literal('progress'), data: DownloadProgress },
+      { description: 'As flags are decided: the counts so far and the outcomes new since the previous event' },
+    ),
+    Type.Object(
+      { event: Type.Literal('completed'), data: DownloadStatus },
+      { description: 'Last: the final status, with the summary; the stream ends' },
+    ),
+    Type.Object(
+      { event: Type.Literal('failed'), data: DownloadStatus },
+      { description: 'Last: the final status, with failedReason; the stream ends' },
+    ),
+  ],
+  { description: DOWNLOAD_EVENTS_DESCRIPTION },
+);
+export type DownloadEvent = Static<typeof DownloadEvent>;
+
+export const HealthStatus = Type.Object({ status: Type.String() });
+
+export const FieldError = Type.Object({
+  field: Type.String({ description: 'JSON pointer to the offending value, e.g. /body/codes/3' }),
+  reason: Type.String(),
+});
+export type FieldError = Static<typeof FieldError>;
+
+/** RFC 9457 problem details: the body of every error response. */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'URI reference naming the problem type' }),
+    title: Type.String(),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    detail: Type.String(),
+    instance: Type.String({ description: 'The request path' }),
+    code: Type.String({ description: 'Stable machine-readable error code' }),
+    errors: Type.Optional(Type.Array(FieldError, { description: 'Validation failures, one per field' })),
+  },
+  { description: 'RFC 9457 problem details' },
+);
+export type Problem = Static<typeof Problem>;
+
+/** Checkers for what a client reads from the API, compiled on first use (see contract). */
+export const HttpContracts = {
+  downloadAccepted: contract('accepted download', DownloadAccepted),
+  downloadStatus: contract('download status', DownloadStatus),
+  downloadEvent: contract('download event', DownloadEvent),
+  problem: contract('problem details', Problem),
+} as const;
