@@ -17,7 +17,7 @@ import {
   QueueNames,
   chunkJobId,
   createLocalFlagStore,
-  createRedisConnection,
+  redisOptions,
   summarize,
   type ChunkJobData,
   type ChunkResult,
@@ -28,7 +28,7 @@ import {
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let container: StartedRedisContainer;
@@ -57,8 +57,8 @@ interface RunningApi {
 
 async function startApi(chunkSize = 2, eventsLingerMs?: number): Promise<RunningApi> {
   const prefix = `{test-${randomUUID()}}`;
-  const producer = createRedisConnection(redisUrl, 'producer');
-  const events = createRedisConnection(redisUrl, 'events');
+  const producer = new Redis(redisUrl, redisOptions('producer'));
+  const events = new Redis(redisUrl, redisOptions('events'));
   producer.on('error', () => {});
   events.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);

@@ -9,7 +9,15 @@ import { createReadStream, readFileSync, renameSync, rmSync, statSync, writeFile
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { UnsafeFileNameError } from './errors.ts';
+import { FlagshipError } from '@flagship/runtime';
+
+/** Thrown by a flag store when a file name would leave the store or is malformed. */
+export class UnsafeFileNameError extends FlagshipError {
+  constructor(fileName: string) {
+    super('FLAGSHIP_UNSAFE_FILE_NAME', `unsafe file name: ${JSON.stringify(fileName)}`);
+    this.name = 'UnsafeFileNameError';
+  }
+}
 
 export type SaveResult = 'written' | 'unchanged';
 

@@ -1,6 +1,8 @@
 // Queue names, job names and Redis connection settings: the wiring contract between
-// the API (producer) and the workers (consumers).
-import { Redis, type RedisOptions } from 'ioredis';
+// the API (producer) and the workers (consumers). Types only from ioredis: the CLI and
+// the origin import this package and must not load a Redis client; the API's and the
+// worker's main.ts create their connections, `new Redis(url, redisOptions(role))`.
+import type { RedisOptions } from 'ioredis';
 
 /**
  * Every key lives under one Redis Cluster hash tag, so a download's parent and child
@@ -47,12 +49,4 @@ export function redisOptions(role: RedisRole): RedisOptions {
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(100 * 2 ** times, 5_000),
   };
-}
-
-/**
- * A Redis connection for one role, from a `redis://` URL. It connects at once and
- * reconnects by itself; only main.ts creates one, and closes it last.
- */
-export function createRedisConnection(url: string, role: RedisRole): Redis {
-  return new Redis(url, redisOptions(role));
 }

@@ -1,7 +1,7 @@
 // The API's errors. Each carries the HTTP status and the stable `code` of the
 // problem+json body it becomes (RFC 9457); the problem-details plugin does the mapping,
 // so logic functions throw these without knowing about Fastify.
-import { FlagshipError } from '@flagship/common';
+import { FlagshipError } from '@flagship/runtime';
 
 /** One reason a request was refused, naming the field (a JSON pointer into the request). */
 export interface FieldError {

@@ -4,7 +4,7 @@
 // alone would wait for them forever).
 import { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { silentLogger, type Logger } from '@flagship/common/runtime';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import { exitLineDetectorFactory, type ExitLineDetector } from './exit-line.ts';
 
 /** Why a session ended; the `reason` of the close log line and of the metrics. */

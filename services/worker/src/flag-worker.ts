@@ -10,7 +10,6 @@ import {
   Contracts,
   QUEUE_PREFIX,
   QueueNames,
-  once,
   summarize,
   type ChunkJobData,
   type ChunkProgress,
@@ -19,8 +18,8 @@ import {
   type DownloadSummary,
   type FlagOutcome,
   type FlagStore,
-  type Logger,
 } from '@flagship/common';
+import { once, type Logger } from '@flagship/runtime';
 import { Job, Queue, UnrecoverableError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';

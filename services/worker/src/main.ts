@@ -3,13 +3,9 @@
 // in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
 // them back to the queue, then close the origin pool and Redis. The only module that
 // reads process.env, handles signals or exits.
-import {
-  closeAll,
-  createLocalFlagStore,
-  loadConfigOrReport,
-  createLogger,
-  createRedisConnection,
-} from '@flagship/common';
+import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { Redis } from 'ioredis';
+import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
@@ -22,7 +18,7 @@ const CLOSE_MARGIN_MS = 10_000;
 function main(): void {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
   const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
-  const connection = createRedisConnection(config.REDIS_URL, 'worker');
+  const connection = new Redis(config.REDIS_URL, redisOptions('worker'));
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const dispatcher = createOriginDispatcher(config);

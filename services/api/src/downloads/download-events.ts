@@ -11,11 +11,10 @@ import {
   Contracts,
   countOutcomes,
   downloadIdOfChunkJob,
-  silentLogger,
   type DownloadSummary,
   type FlagOutcome,
-  type Logger,
 } from '@flagship/common';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadEventFeed, DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
 import { DownloadState, toDownloadStatus, type DownloadStatus } from './download-status.ts';

@@ -10,22 +10,19 @@ import type { Redis } from 'ioredis';
 import {
   QUEUE_PREFIX,
   QueueNames,
-  closeAll,
-  once,
-  silentLogger,
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
   type DownloadJobs,
   type DownloadSummary,
-  type Logger,
 } from '@flagship/common';
+import { closeAll, once, silentLogger, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
 import type { ChunkSnapshot, DownloadQueues, DownloadSnapshot } from './download-queues.ts';
 import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
 
 export interface BullmqDownloadQueuesOptions {
-  /** Producer connection (createRedisConnection(url, 'producer')); shared, not closed here. */
+  /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
   connection: Redis;
   /** Connection for QueueEvents (role 'events'); duplicated per queue while followed, not closed here. */
   eventsConnection: Redis;
