@@ -3,7 +3,7 @@
 // implementation never lets a name leave its folder, writes atomically (temp file +
 // rename: no reader sees a partial file, a retry never leaves two copies) and skips
 // the write when the same bytes are already there (creating files is the costly part
-// on this machine's disk; see shared/notes/queue-granularity.md).
+// on this machine's disk; see docs/decisions.md).
 import { randomUUID } from 'node:crypto';
 import { createReadStream, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';

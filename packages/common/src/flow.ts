@@ -4,7 +4,7 @@
 // `Queue.add`, no flow). A larger download is a flow: one parent job (queue
 // `downloads`) and one child job per chunk of codes (queue `flags`). Chunks of ~25 flags
 // keep Redis work per flag low while still spreading a download over every worker that
-// is up (measured in shared/notes/queue-granularity.md); the parent completes when its
+// is up (measured in docs/decisions.md); the parent completes when its
 // children have and holds the summary.
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { ChunkJobData, DownloadJobData } from './contracts.ts';

@@ -17,7 +17,7 @@ export interface OriginDispatcherOptions {
 /**
  * Idle sockets stay open this long when the origin does not say otherwise: longer than
  * the gap between two downloads, so a new download starts on warm connections
- * (undici's 4 s default closes them; see shared/notes/queue-granularity.md).
+ * (undici's 4 s default closes them; see docs/decisions.md).
  */
 export const ORIGIN_KEEP_ALIVE_MS = 60_000;
 
