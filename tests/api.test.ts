@@ -17,6 +17,7 @@ import {
   QueueNames,
   chunkJobId,
   createLocalFlagStore,
+  jobKey,
   redisOptions,
   summarize,
   type ChunkJobData,
@@ -140,7 +141,7 @@ describe('API on a real Redis', () => {
     expect(await parent?.getState()).toBe('waiting-children');
     const dependencies = await parent!.getDependencies();
     expect(dependencies.unprocessed?.sort()).toEqual(
-      [0, 1].map((n) => `${api.prefix}:${QueueNames.flags}:${chunkJobId(id, n)}`).sort(),
+      [0, 1].map((n) => jobKey(api.prefix, QueueNames.flags, chunkJobId(id, n))).sort(),
     );
     expect((await flags.getJob(chunkJobId(id, 0)))?.data).toEqual({ downloadId: id, chunk: 0, codes: ['BR', 'CN'] });
     expect((await flags.getJob(chunkJobId(id, 1)))?.data).toEqual({ downloadId: id, chunk: 1, codes: ['IN'] });
@@ -344,13 +345,13 @@ describe('API on a real Redis', () => {
     expect(active.id).toBe(id);
     const result = summarize(['BR', 'CN'], [outcome('BR'), outcome('CN')], 0.01);
 
-    const jobKey = `${api.prefix}:${QueueNames.downloads}:${id}`;
+    const downloadKey = jobKey(api.prefix, QueueNames.downloads, id);
     const hgetall = api.producer.hgetall.bind(api.producer) as (key: string) => Promise<Record<string, string>>;
     let completedMeanwhile = false;
     Object.assign(api.producer, {
       async hgetall(key: string) {
         const fields = await hgetall(key);
-        if (key === jobKey && !completedMeanwhile) {
+        if (key === downloadKey && !completedMeanwhile) {
           completedMeanwhile = true;
           await active.moveToCompleted(result, token, false);
         }

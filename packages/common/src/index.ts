@@ -13,8 +13,11 @@ export {
   QUEUE_PREFIX,
   QueueNames,
   chunkJobId,
+  chunkJobIdOfKey,
   downloadIdOfChunkJob,
+  jobKey,
   redisOptions,
+  type QueueName,
   type RedisRole,
 } from './queues.ts';
 export {
@@ -43,4 +46,11 @@ export {
   type StoredFile,
 } from './flag-store.ts';
 export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';
-export { DownloadShape, buildDownloadJobs, downloadShape, type DownloadJobs } from './flow.ts';
+export {
+  DownloadShape,
+  buildDownloadJobs,
+  downloadShape,
+  shapeOfDownloadJob,
+  singleJobChunk,
+  type DownloadJobs,
+} from './flow.ts';

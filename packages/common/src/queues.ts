@@ -17,6 +17,8 @@ export const QueueNames = {
   flags: 'flags',
 } as const;
 
+export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+
 export const JobNames = {
   download: 'download',
   chunk: 'chunk',
@@ -30,6 +32,20 @@ export function chunkJobId(downloadId: string, chunk: number): string {
 export function downloadIdOfChunkJob(jobId: string): string | undefined {
   const match = /^(.+)-c\d+$/.exec(jobId);
   return match?.[1];
+}
+
+/**
+ * BullMQ's Redis key of a job, `{prefix}:{queue}:{jobId}`: how a parent job names its
+ * children (getDependencies, getChildrenValues, getIgnoredChildrenFailures).
+ */
+export function jobKey(prefix: string, queueName: QueueName, jobId: string): string {
+  return `${prefix}:${queueName}:${jobId}`;
+}
+
+/** The chunk job id in a child's key (see jobKey), or undefined for another queue's or prefix's key. */
+export function chunkJobIdOfKey(prefix: string, key: string): string | undefined {
+  const chunkKeyPrefix = jobKey(prefix, QueueNames.flags, '');
+  return key.startsWith(chunkKeyPrefix) ? key.slice(chunkKeyPrefix.length) : undefined;
 }
 
 export type RedisRole = 'producer' | 'worker' | 'events';
