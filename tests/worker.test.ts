@@ -161,7 +161,7 @@ async function harness(): Promise<Harness> {
         ...overrides.env,
       });
       const redisConnection: Redis = redisFor('worker');
-      const dispatcher: Agent = createOriginDispatcher(config);
+      const dispatcher: Agent = createOriginDispatcher(config.originPool);
       const workers = createFlagWorkers({
         config,
         connection: redisConnection,
@@ -434,9 +434,9 @@ import { Redis } from '${pathToFileURL(createRequire(import.meta.url).resolve('i
 const config = loadConfig(process.env);
 const workers = createFlagWorkers({
   config,
-  connection: new Redis(config.REDIS_URL, redisOptions('worker')),
-  dispatcher: createOriginDispatcher(config),
-  store: createLocalFlagStore(config.DOWNLOADS_DIR),
+  connection: new Redis(config.redisUrl, redisOptions('worker')),
+  dispatcher: createOriginDispatcher(config.originPool),
+  store: createLocalFlagStore(config.downloadsDir),
   logger: silentLogger(),
   prefix: process.env.TEST_PREFIX,
   progressIntervalMs: 0,

@@ -74,7 +74,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     ...options.workerEnv,
   });
   const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
-  const dispatcher = createOriginDispatcher(workerConfig);
+  const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
   const workers = createFlagWorkers({
     config: workerConfig,

@@ -32,12 +32,7 @@ export interface FlagWorkersOptions {
   /** Settings read from the environment (loadConfig). */
   config: Pick<
     WorkerConfig,
-    | 'ORIGIN_URL'
-    | 'WORKER_CONCURRENCY'
-    | 'FLAG_CONCURRENCY'
-    | 'FLAG_ATTEMPTS'
-    | 'RETRY_BASE_DELAY_MS'
-    | 'SHUTDOWN_TIMEOUT_MS'
+    'originUrl' | 'workerConcurrency' | 'flagConcurrency' | 'flagAttempts' | 'retryBaseDelayMs' | 'shutdownTimeoutMs'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
   connection: Redis;
@@ -57,7 +52,7 @@ export interface FlagWorkers {
   /** Start taking jobs from both queues. */
   run(): void;
   /**
-   * Stop taking jobs; let running ones finish for SHUTDOWN_TIMEOUT_MS, then hand them
+   * Stop taking jobs; let running ones finish for the shutdown timeout, then hand them
    * back to the queue (flags already decided are kept in the job's progress). Closes
    * both workers even when one fails; a second call returns the first call's promise.
    */
@@ -75,10 +70,10 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   const common = { connection, prefix, autorun: false, ...options.workerSettings };
   const flagDeps: DownloadFlagDeps = {
     dispatcher: options.dispatcher,
-    originUrl: config.ORIGIN_URL,
+    originUrl: config.originUrl,
     store: options.store,
-    attempts: config.FLAG_ATTEMPTS,
-    retryBaseDelayMs: config.RETRY_BASE_DELAY_MS,
+    attempts: config.flagAttempts,
+    retryBaseDelayMs: config.retryBaseDelayMs,
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
@@ -87,12 +82,12 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     QueueNames.flags,
     // Three parameters: bullmq passes an AbortSignal only to processors that take one.
     (job, token, signal) => runChunkJob(job, token, signal ?? new AbortController().signal),
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
+    { ...common, concurrency: config.workerConcurrency },
   );
   const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(
     QueueNames.downloads,
     (job, token, signal) => runDownloadJob(job, token, signal ?? new AbortController().signal),
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
+    { ...common, concurrency: config.workerConcurrency },
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
   listen(downloadWorker, logger.child({ component: 'download-worker' }));
@@ -124,7 +119,7 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     try {
       return await processChunk({
         codes: data.codes,
-        concurrency: config.FLAG_CONCURRENCY,
+        concurrency: config.flagConcurrency,
         previous,
         downloadOne: (code, flagSignal) => downloadFlag(code, flagDeps, flagSignal),
         onProgress: (decided) => {
@@ -224,8 +219,8 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     },
     close: once(async () => {
       const closed = Promise.allSettled([chunkWorker.close(), downloadWorker.close()]);
-      if (!(await settlesWithin(closed, config.SHUTDOWN_TIMEOUT_MS))) {
-        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed: handing running jobs back');
+      if (!(await settlesWithin(closed, config.shutdownTimeoutMs))) {
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline passed: handing running jobs back');
         chunkWorker.cancelAllJobs(HAND_BACK);
         downloadWorker.cancelAllJobs(HAND_BACK);
       }
