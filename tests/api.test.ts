@@ -19,7 +19,8 @@ import {
   QueueNames,
   chunkJobId,
   createLocalFlagStore,
-  createRedisConnection,
+  jobKey,
+  redisOptions,
   summarize,
   type ChunkJobData,
   type ChunkResult,
@@ -33,7 +34,7 @@ import {
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let container: StartedRedisContainer;
@@ -62,8 +63,8 @@ interface RunningApi {
 
 async function startApi(chunkSize = 2, eventsLingerMs?: number): Promise<RunningApi> {
   const prefix = `{test-${randomUUID()}}`;
-  const producer = createRedisConnection(redisUrl, 'producer');
-  const events = createRedisConnection(redisUrl, 'events');
+  const producer = new Redis(redisUrl, redisOptions('producer'));
+  const events = new Redis(redisUrl, redisOptions('events'));
   producer.on('error', () => {});
   events.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
@@ -154,7 +155,7 @@ describe('API on a real Redis', () => {
     expect(await parent?.getState()).toBe('waiting-children');
     const dependencies = await parent!.getDependencies();
     expect(dependencies.unprocessed?.sort()).toEqual(
-      [0, 1].map((n) => `${api.prefix}:${QueueNames.flags}:${chunkJobId(id, n)}`).sort(),
+      [0, 1].map((n) => jobKey(api.prefix, QueueNames.flags, chunkJobId(id, n))).sort(),
     );
     expect((await flags.getJob(chunkJobId(id, 0)))?.data).toEqual({ downloadId: id, chunk: 0, codes: ['BR', 'CN'] });
     expect((await flags.getJob(chunkJobId(id, 1)))?.data).toEqual({ downloadId: id, chunk: 1, codes: ['IN'] });
@@ -386,13 +387,13 @@ describe('API on a real Redis', () => {
     expect(active.id).toBe(id);
     const result = summarize(['BR', 'CN'], [outcome('BR'), outcome('CN')], 0.01);
 
-    const jobKey = `${api.prefix}:${QueueNames.downloads}:${id}`;
+    const downloadKey = jobKey(api.prefix, QueueNames.downloads, id);
     const hgetall = api.producer.hgetall.bind(api.producer) as (key: string) => Promise<Record<string, string>>;
     let completedMeanwhile = false;
     Object.assign(api.producer, {
       async hgetall(key: string) {
         const fields = await hgetall(key);
-        if (key === jobKey && !completedMeanwhile) {
+        if (key === downloadKey && !completedMeanwhile) {
           completedMeanwhile = true;
           await active.moveToCompleted(result, token, false);
         }

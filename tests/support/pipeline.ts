@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
-import { closeAll, createLocalFlagStore, createRedisConnection, silentLogger, type Closer } from '@flagship/common';
+import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { Redis } from 'ioredis';
+import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
 import {
   DEFAULT_DATA_DIR,
   createOriginServer,
@@ -71,8 +73,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     RETRY_BASE_DELAY_MS: '5',
     ...options.workerEnv,
   });
-  const workerConnection = createRedisConnection(options.redisUrl, 'worker');
-  const dispatcher = createOriginDispatcher(workerConfig);
+  const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+  const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
   const workers = createFlagWorkers({
     config: workerConfig,
@@ -85,8 +87,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   workers.run();
   await workers.waitUntilReady();
 
-  const producer = createRedisConnection(options.redisUrl, 'producer');
-  const events = createRedisConnection(options.redisUrl, 'events');
+  const producer = new Redis(options.redisUrl, redisOptions('producer'));
+  const events = new Redis(options.redisUrl, redisOptions('events'));
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
     config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },

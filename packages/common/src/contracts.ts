@@ -3,7 +3,7 @@
 // a trust boundary). Types are derived from the schemas, never written twice.
 import { Type, type Static, type TProperties, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
-import { FlagshipError } from './errors.ts';
+import { FlagshipError } from '@flagship/runtime';
 
 /** Upper bound on the codes of one download: every alpha-2 code fits. */
 export const MAX_CODES_PER_DOWNLOAD = 300;

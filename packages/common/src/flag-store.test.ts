@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnsafeFileNameError } from './errors.ts';
-import { createLocalFlagStore, isSafeFileName, type FlagStore } from './flag-store.ts';
+import { UnsafeFileNameError, createLocalFlagStore, isSafeFileName, type FlagStore } from './flag-store.ts';
 
 let dir: string;
 let store: FlagStore;

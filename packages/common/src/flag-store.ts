@@ -3,13 +3,21 @@
 // implementation never lets a name leave its folder, writes atomically (temp file +
 // rename: no reader sees a partial file, a retry never leaves two copies) and skips
 // the write when the same bytes are already there (creating files is the costly part
-// on this machine's disk; see shared/notes/queue-granularity.md).
+// on this machine's disk; see docs/decisions.md).
 import { randomUUID } from 'node:crypto';
 import { createReadStream, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { UnsafeFileNameError } from './errors.ts';
+import { FlagshipError } from '@flagship/runtime';
+
+/** Thrown by a flag store when a file name would leave the store or is malformed. */
+export class UnsafeFileNameError extends FlagshipError {
+  constructor(fileName: string) {
+    super('FLAGSHIP_UNSAFE_FILE_NAME', `unsafe file name: ${JSON.stringify(fileName)}`);
+    this.name = 'UnsafeFileNameError';
+  }
+}
 
 export type SaveResult = 'written' | 'unchanged';
 

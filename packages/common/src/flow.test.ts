@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Contracts } from './contracts.ts';
-import { DownloadShape, buildDownloadFlow, buildDownloadJobs, downloadShape, splitIntoChunks } from './flow.ts';
+import {
+  DownloadShape,
+  buildDownloadFlow,
+  buildDownloadJobs,
+  downloadShape,
+  shapeOfDownloadJob,
+  singleJobChunk,
+  splitIntoChunks,
+} from './flow.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId, downloadIdOfChunkJob } from './queues.ts';
 
 describe('splitIntoChunks', () => {
@@ -85,5 +93,29 @@ describe('downloadShape and buildDownloadJobs', () => {
     { codes: [], inline: true },
   ])('refuses poisoned download job data %j', (data) => {
     expect(Contracts.downloadJobData.check(data)).toBe(false);
+  });
+});
+
+describe('shapeOfDownloadJob and singleJobChunk', () => {
+  it('reads back the shape buildDownloadJobs gave a download', () => {
+    const single = buildDownloadJobs('d5', ['CN', 'IN']);
+    const flow = buildDownloadJobs('d6', ['CN', 'IN'], { chunkSize: 1 });
+    expect(single.shape === 'single' && shapeOfDownloadJob(single.data)).toBe(DownloadShape.single);
+    expect(flow.shape === 'flow' && shapeOfDownloadJob(flow.flow.data)).toBe(DownloadShape.flow);
+  });
+
+  it.each([undefined, null, 'CN', {}, { codes: ['CN'] }, { inline: false }, { inline: 'true' }, { inline: 1 }])(
+    'takes data without `inline: true` (%j) for a flow parent',
+    (data) => {
+      expect(shapeOfDownloadJob(data)).toBe(DownloadShape.flow);
+    },
+  );
+
+  it("makes a single job's codes chunk 0 of the download itself, a valid chunk", () => {
+    const codes = ['CN', 'IN'];
+    const chunk = singleJobChunk('d7', codes);
+    expect(Contracts.chunkJobData.parse(chunk)).toEqual({ downloadId: 'd7', chunk: 0, codes: ['CN', 'IN'] });
+    codes.push('US');
+    expect(chunk.codes).toEqual(['CN', 'IN']); // a copy: the job's data stays as it was
   });
 });

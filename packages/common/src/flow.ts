@@ -4,8 +4,9 @@
 // `Queue.add`, no flow). A larger download is a flow: one parent job (queue
 // `downloads`) and one child job per chunk of codes (queue `flags`). Chunks of ~25 flags
 // keep Redis work per flag low while still spreading a download over every worker that
-// is up (measured in shared/notes/queue-granularity.md); the parent completes when its
-// children have and holds the summary.
+// is up (measured in docs/decisions.md); the parent completes when its
+// children have and holds the summary. The rule is decided here (downloadShape), read
+// back here (shapeOfDownloadJob, singleJobChunk), and nowhere else.
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { ChunkJobData, DownloadJobData } from './contracts.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId } from './queues.ts';
@@ -61,6 +62,25 @@ export function downloadShape(codeCount: number, chunkSize: number = DEFAULT_CHU
     throw new RangeError(`chunk size must be a positive integer, got ${chunkSize}`);
   }
   return codeCount <= chunkSize ? DownloadShape.single : DownloadShape.flow;
+}
+
+/**
+ * The shape of a download from its job's data, as the worker runs it and the API reads
+ * its status: `inline: true` marks the single job; anything else is a flow's parent.
+ * Takes data as read from Redis, unchecked: the API only reads it for the status.
+ */
+export function shapeOfDownloadJob(data: unknown): DownloadShape {
+  const inline = (data as { inline?: unknown } | null | undefined)?.inline;
+  return inline === true ? DownloadShape.single : DownloadShape.flow;
+}
+
+/**
+ * The one chunk a single-job download carries: all its codes, as chunk 0 of the
+ * download itself (whose job id is the download id). Its progress is a ChunkProgress of
+ * this chunk, so it resumes, reports and reads like a chunk job.
+ */
+export function singleJobChunk(downloadId: string, codes: readonly string[]): ChunkJobData {
+  return { downloadId, chunk: 0, codes: [...codes] };
 }
 
 function retentionOf(options: DownloadFlowOptions): { age: number; count: number } {

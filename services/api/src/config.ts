@@ -1,7 +1,8 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { LogLevelSchema, loadEnv, type LogLevel } from '@flagship/common';
+import { LogLevelSchema, loadEnv } from '@flagship/common';
+import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 
 export const ApiEnvSchema = Type.Object({

@@ -1,7 +1,8 @@
 // The API's errors. Each carries the HTTP status and the stable `code` of the
 // problem+json body it becomes (RFC 9457); the problem-details plugin does the mapping,
 // so logic functions throw these without knowing about Fastify.
-import { FlagshipError, type FieldError } from '@flagship/common';
+import { FlagshipError } from '@flagship/runtime';
+import type { FieldError } from '@flagship/common';
 
 export class ApiError extends FlagshipError {
   readonly status: number;

@@ -4,7 +4,7 @@
 // reports those refusals.
 import type { EventEmitter } from 'node:events';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import type { Logger } from '@flagship/common/runtime';
+import type { Logger } from '@flagship/runtime';
 import { formatPeer, type EchoServerEvents, type EchoStats } from './telemetry.ts';
 
 export interface AcceptDeps {

@@ -1,7 +1,7 @@
 // The echo server's options: their defaults (shared with the service's configuration) and
 // their check. Every limit is checked once, when the server is made, so a bad value fails
 // at start-up with its name instead of misbehaving later, and no session checks it again.
-import { silentLogger, type Logger } from '@flagship/common/runtime';
+import { silentLogger, type Logger } from '@flagship/runtime';
 
 export const ECHO_DEFAULTS = {
   port: 8888,

@@ -6,7 +6,7 @@
 // bench/echo/RESULTS.md).
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import type { Logger } from '@flagship/common/runtime';
+import type { Logger } from '@flagship/runtime';
 import type { ExitLineDetector } from './exit-line.ts';
 import type { IdleSweep } from './idle-sweep.ts';
 import type { OpenSessions } from './shutdown.ts';

@@ -3,7 +3,7 @@
 // sessions, lets them go on until a deadline, then ends them (FIN) and, a little later,
 // destroys whatever is still open.
 import type { Server } from 'node:net';
-import type { Logger } from '@flagship/common/runtime';
+import type { Logger } from '@flagship/runtime';
 import { CloseReasons, type CloseReason, type EchoStats } from './telemetry.ts';
 
 /** The sessions open now, so a shutdown can reach them and wait for the last one. */

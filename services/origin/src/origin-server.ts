@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { silentLogger, type Logger } from '@flagship/common';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import { createFaultPlan, type FaultOptions, type FaultPlan } from './faults.ts';
 import {
   FlagDataError,

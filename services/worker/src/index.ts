@@ -1,6 +1,6 @@
 // @flagship/worker: the BullMQ workers that download flags. main.ts runs them as a
 // process; tests and benchmarks start them in-process through these exports.
-export { loadConfig, WorkerConfigSchema, type WorkerConfig } from './config.ts';
+export { loadConfig, WorkerEnvSchema, type WorkerConfig } from './config.ts';
 export { createFlagWorkers, type FlagWorkers, type FlagWorkersOptions } from './flag-worker.ts';
 export {
   createOriginDispatcher,

@@ -9,11 +9,10 @@
 import {
   Contracts,
   downloadIdOfChunkJob,
-  silentLogger,
   type DownloadSummary,
   type FlagOutcome,
-  type Logger,
 } from '@flagship/common';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import type { DownloadEventFeed } from '../queues/download-queues.ts';
 
 /** What the hub tells a download's followers. */

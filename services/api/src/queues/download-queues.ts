@@ -6,8 +6,8 @@ import type { DownloadJobs } from '@flagship/common';
 
 /**
  * One chunk job of a download, as far as the status needs it. A single-job download
- * (DownloadJobData `inline`) is its own one chunk: its job id is the download id and its
- * progress is a ChunkProgress of chunk 0.
+ * (shapeOfDownloadJob in @flagship/common) is its own one chunk: its job id is the
+ * download id and its progress is a ChunkProgress of chunk 0.
  */
 export interface ChunkSnapshot {
   jobId: string;

@@ -9,7 +9,8 @@
 // readers begin right after it, so every event added after `start` resolves is read,
 // however late the reader's first XREAD reaches Redis.
 import { EventEmitter } from 'node:events';
-import { QueueNames, type Logger } from '@flagship/common';
+import { QueueNames } from '@flagship/common';
+import { type Logger } from '@flagship/runtime';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DownloadEventFeed } from './download-queues.ts';

@@ -56,11 +56,11 @@ beforeEach(async () => {
   hits = new Map();
   handler = flagOrigin('United States');
   dispatcher = createOriginDispatcher({
-    ORIGIN_CONNECTIONS: 8,
-    ORIGIN_CONNECT_TIMEOUT_MS: 1_000,
-    ORIGIN_HEADERS_TIMEOUT_MS: 300,
-    ORIGIN_BODY_TIMEOUT_MS: 300,
-    MAX_RESPONSE_BYTES: CAP,
+    connections: 8,
+    connectTimeoutMs: 1_000,
+    headersTimeoutMs: 300,
+    bodyTimeoutMs: 300,
+    maxResponseBytes: CAP,
   });
   folder = await mkdtemp(path.join(tmpdir(), 'flagship-download-flag-'));
   store = createLocalFlagStore(folder);
@@ -268,11 +268,11 @@ describe('backoffDelay', () => {
 let extraDispatchers: Agent[] = [];
 function longTimeouts(): Agent {
   const agent = createOriginDispatcher({
-    ORIGIN_CONNECTIONS: 2,
-    ORIGIN_CONNECT_TIMEOUT_MS: 1_000,
-    ORIGIN_HEADERS_TIMEOUT_MS: 60_000,
-    ORIGIN_BODY_TIMEOUT_MS: 60_000,
-    MAX_RESPONSE_BYTES: CAP,
+    connections: 2,
+    connectTimeoutMs: 1_000,
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 60_000,
+    maxResponseBytes: CAP,
   });
   extraDispatchers.push(agent);
   return agent;
