@@ -27,16 +27,25 @@ export const DownloadLinks = Type.Object({
 });
 export type DownloadLinks = Static<typeof DownloadLinks>;
 
-export const DownloadState = Type.Enum(['queued', 'running', 'completed', 'failed'], {
-  description: 'queued: no flag started yet; running; completed; failed (the download as a whole)',
+export const DownloadState = Type.Enum(['queued', 'running', 'completed', 'failed', 'cancelled'], {
+  description:
+    'queued: no flag started yet; running; completed; failed (the download as a whole); ' +
+    'cancelled (by DELETE; flags saved before stay)',
 });
 export type DownloadState = Static<typeof DownloadState>;
 
-/** The 202 answer to POST /v1/downloads. */
+/** The 202 answer to POST /v1/downloads (and to POST /v1/downloads/:id/retry). */
 export const DownloadAccepted = Type.Object({
   id: Type.String({ format: 'uuid' }),
   state: Type.Literal('queued'),
   total: Type.Integer({ minimum: 0, description: 'Flags requested' }),
+  retryOf: Type.Optional(Type.String({ format: 'uuid', description: 'The download this one retries' })),
+  replayed: Type.Optional(
+    Type.Boolean({
+      description:
+        'true when an Idempotency-Key was seen before with the same body: this is the download it created then',
+    }),
+  ),
   links: DownloadLinks,
 });
 export type DownloadAccepted = Static<typeof DownloadAccepted>;
@@ -58,6 +67,7 @@ export const DownloadStatus = Type.Object({
   message: Type.Optional(
     Type.String({ description: 'The report line once complete ("20 flags downloaded in 0.04s"), or why it failed' }),
   ),
+  retryOf: Type.Optional(Type.String({ format: 'uuid', description: 'The download this one retries' })),
   failedReason: Type.Optional(
     Type.String({
       description:
@@ -82,10 +92,54 @@ export const DownloadProgress = Type.Object({
 });
 export type DownloadProgress = Static<typeof DownloadProgress>;
 
+/** One row of GET /v1/downloads: a download's summary, without per-flag outcomes. */
+export const DownloadListItem = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  state: DownloadState,
+  total: flagCount(),
+  done: flagCount('Flags with an outcome so far'),
+  saved: flagCount(),
+  notFound: flagCount(),
+  failed: flagCount('Flags that failed (ERROR)'),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  retryOf: Type.Optional(Type.String({ format: 'uuid' })),
+  links: DownloadLinks,
+});
+export type DownloadListItem = Static<typeof DownloadListItem>;
+
+export const MAX_LIST_LIMIT = 100;
+
+/** The query of GET /v1/downloads. */
+export const DownloadListQuery = Type.Object({
+  state: Type.Optional(DownloadState),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: 20, description: 'Items per page' }),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 200, description: 'Opaque: the nextCursor of the previous page' }),
+  ),
+});
+export type DownloadListQuery = Static<typeof DownloadListQuery>;
+
+/** GET /v1/downloads: newest first; pass nextCursor back as cursor for the next page. */
+export const DownloadList = Type.Object({
+  items: Type.Array(DownloadListItem),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+});
+export type DownloadList = Static<typeof DownloadList>;
+
+/** The query of POST /v1/downloads/:id/retry. */
+export const RetryQuery = Type.Object({
+  include: Type.Optional(
+    Type.Literal('not_found', { description: 'Retry NOT_FOUND flags too, not only those that ended ERROR' }),
+  ),
+});
+export type RetryQuery = Static<typeof RetryQuery>;
+
 export const DOWNLOAD_EVENTS_DESCRIPTION =
   'Server-Sent Events (text/event-stream), each an `event:` name and a `data:` line of JSON: `status` first, ' +
-  '`progress` as flags are decided, then `completed` or `failed` and the stream ends. A finished download ' +
-  'sends `status` and its final event at once. Comment lines keep idle streams open.';
+  '`progress` as flags are decided, then `completed`, `failed` or `cancelled` and the stream ends. A finished ' +
+  'download sends `status` and its final event at once. Every event has an `id:`; a client that reconnects ' +
+  'with `Last-Event-ID` gets the events it missed. Comment lines keep idle streams open.';
 
 /** One Server-Sent Event of GET /v1/downloads/:id/events: its name (`event:`) and its JSON data (`data:`). */
 export const DownloadEvent = Type.Union(
@@ -105,6 +159,10 @@ export const DownloadEvent = Type.Union(
     Type.Object(
       { event: Type.Literal('failed'), data: DownloadStatus },
       { description: 'Last: the final status, with failedReason; the stream ends' },
+    ),
+    Type.Object(
+      { event: Type.Literal('cancelled'), data: DownloadStatus },
+      { description: 'Last: the status when cancelled, with the counts so far; the stream ends' },
     ),
   ],
   { description: DOWNLOAD_EVENTS_DESCRIPTION },
@@ -138,6 +196,7 @@ export type Problem = Static<typeof Problem>;
 export const HttpContracts = {
   downloadAccepted: contract('accepted download', DownloadAccepted),
   downloadStatus: contract('download status', DownloadStatus),
+  downloadList: contract('download list', DownloadList),
   downloadEvent: contract('download event', DownloadEvent),
   problem: contract('problem details', Problem),
 } as const;

@@ -61,6 +61,9 @@ export {
   DownloadEvent,
   DownloadIdParams,
   DownloadLinks,
+  DownloadList,
+  DownloadListItem,
+  DownloadListQuery,
   DownloadProgress,
   DownloadState,
   DownloadStatus,
@@ -68,6 +71,8 @@ export {
   FlagFileParams,
   HealthStatus,
   HttpContracts,
+  MAX_LIST_LIMIT,
   PROBLEM_CONTENT_TYPE,
   Problem,
+  RetryQuery,
 } from './http-api.ts';

@@ -24,6 +24,7 @@ const EVENT_DATA_SCHEMAS: Record<DownloadEvent['event'], object> = {
   progress: DownloadProgress,
   completed: DownloadStatus,
   failed: DownloadStatus,
+  cancelled: DownloadStatus,
 };
 
 /** The handler hands @fastify/sse data it has already serialized. */
