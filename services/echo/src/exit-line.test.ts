@@ -1,3 +1,5 @@
+// The exit-line detector over every chunking of its input, and the factory the server uses
+// (one detector per connection; none at all when the command is empty).
 import { describe, expect, it } from 'vitest';
 import { createExitLineDetector, exitLineDetectorFactory } from './exit-line.ts';
 
