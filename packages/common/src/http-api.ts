@@ -5,7 +5,7 @@
 // them; tests build their fakes from them, so the API and its clients cannot drift apart.
 // The request body (DownloadRequest) and the per-flag FlagOutcome are also job
 // contracts, so they stay in contracts.ts.
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { FlagOutcome, contract } from './contracts.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -141,29 +141,19 @@ export const DOWNLOAD_EVENTS_DESCRIPTION =
   'download sends `status` and its final event at once. Every event has an `id:`; a client that reconnects ' +
   'with `Last-Event-ID` gets the events it missed. Comment lines keep idle streams open.';
 
-/** One Server-Sent Event of GET /v1/downloads/:id/events: its name (`event:`) and its JSON data (`data:`). */
+/** A Server-Sent Event's shape: its name (`event:`) and the schema of its JSON data (`data:`). */
+function namedEvent<Name extends string, Data extends TSchema>(event: Name, data: Data, description: string) {
+  return Type.Object({ event: Type.Literal(event), data }, { description });
+}
+
+/** One Server-Sent Event of GET /v1/downloads/:id/events. */
 export const DownloadEvent = Type.Union(
   [
-    Type.Object(
-      { event: Type.Literal('status'), data: DownloadStatus },
-      { description: 'First: the download as it is when the stream opens' },
-    ),
-    Type.Object(
-      { event: Type.Literal('progress'), data: DownloadProgress },
-      { description: 'As flags are decided: the counts so far and the outcomes new since the previous event' },
-    ),
-    Type.Object(
-      { event: Type.Literal('completed'), data: DownloadStatus },
-      { description: 'Last: the final status, with the summary; the stream ends' },
-    ),
-    Type.Object(
-      { event: Type.Literal('failed'), data: DownloadStatus },
-      { description: 'Last: the final status, with failedReason; the stream ends' },
-    ),
-    Type.Object(
-      { event: Type.Literal('cancelled'), data: DownloadStatus },
-      { description: 'Last: the status when cancelled, with the counts so far; the stream ends' },
-    ),
+    namedEvent('status', DownloadStatus, 'First: the download as it is when the stream opens'),
+    namedEvent('progress', DownloadProgress, 'As flags are decided: the counts so far and the new outcomes'),
+    namedEvent('completed', DownloadStatus, 'Last: the final status, with the summary; the stream ends'),
+    namedEvent('failed', DownloadStatus, 'Last: the final status, with failedReason; the stream ends'),
+    namedEvent('cancelled', DownloadStatus, 'Last: the status when cancelled, with the counts so far; the stream ends'),
   ],
   { description: DOWNLOAD_EVENTS_DESCRIPTION },
 );
