@@ -52,15 +52,20 @@ export type DownloadAccepted = Static<typeof DownloadAccepted>;
 
 const flagCount = (description?: string) => Type.Integer({ minimum: 0, ...(description ? { description } : {}) });
 
-/** GET /v1/downloads/:id, and the data of the `status`, `completed` and `failed` events. */
-export const DownloadStatus = Type.Object({
-  id: Type.String(),
-  state: DownloadState,
+/** The counts every view of a download carries: status, progress events and list rows. */
+const downloadCounts = {
   total: flagCount(),
   done: flagCount('Flags with an outcome so far'),
   saved: flagCount(),
   notFound: flagCount(),
   failed: flagCount('Flags that failed (ERROR)'),
+};
+
+/** GET /v1/downloads/:id, and the data of the `status`, `completed` and `failed` events. */
+export const DownloadStatus = Type.Object({
+  id: Type.String(),
+  state: DownloadState,
+  ...downloadCounts,
   elapsedSeconds: Type.Number({ minimum: 0, description: 'So far, or final once complete' }),
   createdAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -83,11 +88,7 @@ export type DownloadStatus = Static<typeof DownloadStatus>;
 
 /** The data of a `progress` event. */
 export const DownloadProgress = Type.Object({
-  done: flagCount('Flags with an outcome so far'),
-  total: flagCount(),
-  saved: flagCount(),
-  notFound: flagCount(),
-  failed: flagCount(),
+  ...downloadCounts,
   outcomes: Type.Array(FlagOutcome, { description: 'Outcomes decided since the previous event' }),
 });
 export type DownloadProgress = Static<typeof DownloadProgress>;
@@ -96,11 +97,7 @@ export type DownloadProgress = Static<typeof DownloadProgress>;
 export const DownloadListItem = Type.Object({
   id: Type.String({ format: 'uuid' }),
   state: DownloadState,
-  total: flagCount(),
-  done: flagCount('Flags with an outcome so far'),
-  saved: flagCount(),
-  notFound: flagCount(),
-  failed: flagCount('Flags that failed (ERROR)'),
+  ...downloadCounts,
   createdAt: Type.String({ format: 'date-time' }),
   finishedAt: Type.Optional(Type.String({ format: 'date-time' })),
   retryOf: Type.Optional(Type.String({ format: 'uuid' })),
