@@ -7,9 +7,11 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type FlagStore } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
+import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import { bullBoardPlugin } from './plugins/bull-board.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
@@ -37,6 +39,8 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Queues Bull Board shows, read-only, at /admin/queues (createBoardQueues); closed on close. Omitted: no board. */
+  adminQueues?: readonly Queue[];
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -89,6 +93,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });
+  if (deps.adminQueues) await app.register(bullBoardPlugin, { queues: deps.adminQueues });
   return app;
 }
 
