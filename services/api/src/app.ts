@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { bullBoardPlugin } from './plugins/bull-board.plugin.ts';
+import { dashboardPlugin } from './plugins/dashboard.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
@@ -93,6 +94,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });
+  await app.register(dashboardPlugin);
   if (deps.adminQueues) await app.register(bullBoardPlugin, { queues: deps.adminQueues });
   return app;
 }
