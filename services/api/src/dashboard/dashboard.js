@@ -178,6 +178,9 @@ function announce(/** @type {string} */ text, immediately = false) {
   }, wait);
 }
 
+/** @param {Counts} counts @returns {Counts} */
+const countsOf = ({ total, done, saved, notFound, failed }) => ({ total, done, saved, notFound, failed });
+
 /** @param {Counts} counts */
 function showCounts(counts) {
   progress.bar.max = Math.max(counts.total, 1);
@@ -260,6 +263,12 @@ function addOutcomes(outcomes) {
   updateOutcomeCounts();
 }
 
+/** @param {DownloadStatus} status */
+function endedMessage(status) {
+  if (status.state !== 'cancelled') return stateName(status.state);
+  return `Cancelled with ${status.done} of ${status.total} flags done; the saved flags stay.`;
+}
+
 /** A whole DownloadStatus: the stream's first event, its last, or a DELETE's answer. */
 function showStatus(/** @type {DownloadStatus} */ status) {
   showCounts(status);
@@ -272,8 +281,9 @@ function showStatus(/** @type {DownloadStatus} */ status) {
     failures.append(item);
     updateOutcomeCounts();
   }
+  updateRow(status.id, { state: status.state, ...countsOf(status) });
   const ended = !isActive(status.state);
-  progress.message.textContent = ended ? (status.message ?? stateName(status.state)) : '';
+  progress.message.textContent = ended ? (status.message ?? endedMessage(status)) : '';
   announce(
     ended
       ? `Download ${stateName(status.state).toLowerCase()}: ${status.done} of ${status.total} flags done, ${status.saved} saved.`
@@ -310,6 +320,7 @@ function follow(id) {
   on('progress', (data) => {
     showCounts(data);
     if (data.done > 0 && progress.state.dataset.state === 'queued') showState('running');
+    updateRow(id, { state: /** @type {DownloadState} */ (progress.state.dataset.state), ...countsOf(data) });
     addOutcomes(data.outcomes);
     announce(`${data.done} of ${data.total} flags done.`);
   });
@@ -373,7 +384,7 @@ function rowButton(/** @type {string} */ label, /** @type {string} */ id, /** @t
 
 /**
  * One row of the table and the elements a refresh writes to.
- * @typedef {{ row: HTMLTableRowElement, time: HTMLTimeElement, state: HTMLElement, counts: HTMLTableCellElement[], actions: HTMLTableCellElement }} RowView
+ * @typedef {{ item: DownloadListItem, row: HTMLTableRowElement, time: HTMLTimeElement, state: HTMLElement, counts: HTMLTableCellElement[], actions: HTMLTableCellElement }} RowView
  */
 
 /** @param {DownloadListItem} item @returns {RowView} */
@@ -389,11 +400,12 @@ function newRow(item) {
   const actions = row.insertCell();
   actions.className = 'actions';
   actions.append(rowButton('Watch', item.id, 'small secondary'));
-  return { row, time, state, counts, actions };
+  return { item, row, time, state, counts, actions };
 }
 
 /** @param {RowView} view @param {DownloadListItem} item */
 function fillRow(view, item) {
+  view.item = item;
   view.row.dataset.state = item.state;
   view.time.dateTime = item.createdAt;
   view.time.textContent = new Date(item.createdAt).toLocaleString();
@@ -410,6 +422,16 @@ function fillRow(view, item) {
     cancelButton.remove();
     if (hadFocus) /** @type {HTMLElement | null} */ (view.actions.querySelector('[data-action="watch"]'))?.focus();
   }
+}
+
+/**
+ * The followed download's row keeps up with its events between two reads of the list.
+ * @param {string} id
+ * @param {Counts & { state: DownloadState }} live
+ */
+function updateRow(id, live) {
+  const view = rows.get(id);
+  if (view) fillRow(view, { ...view.item, ...live });
 }
 
 /**
