@@ -1,0 +1,217 @@
+// The dashboard in a real browser: Debian's chromium, driven by playwright-core, against
+// the compose stack (its own project, the API on a free port, one worker taking two flags
+// at a time from an origin that answers slowly, so a large download lasts long enough to
+// be cancelled). Submits five codes from the page and waits for the gallery: each image
+// loaded, under the country name the API reported, and the progress reads 5/5. Bull Board
+// lists both queues. Then a download of every country is cancelled from the page. Saves
+// screenshots under test-results/. Skips, saying why, when chromium is not installed
+// (.ci/run installs it with apt-get).
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { HttpContracts } from '@flagship/common';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = path.resolve(import.meta.dirname, '..');
+const results = path.join(root, 'test-results');
+/** Longest wait for something the page shows, and for the images to build and the stack to start (busy cores). */
+const SHOW_TIMEOUT_MS = 90_000;
+const STARTUP_TIMEOUT_MS = 900_000;
+
+/** What the page callbacks read of the DOM (the project's type check has no DOM library). */
+interface BrowserImage {
+  complete: boolean;
+  naturalWidth: number;
+  alt: string;
+  addEventListener(type: 'load' | 'error', listener: () => void): void;
+}
+interface BrowserGalleryItem {
+  dataset: { code?: string };
+  querySelector(selector: 'img'): BrowserImage | null;
+  querySelector(selector: 'figcaption'): { textContent: string | null } | null;
+}
+
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `dashboard browser test skipped: ${CHROMIUM} is missing (Debian's chromium; .ci/run installs it with ` +
+      '`apt-get install -y chromium`, which failed or was not run here)',
+  );
+}
+
+let stack: StartedDockerComposeEnvironment | undefined;
+let browser: Browser | undefined;
+let api: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
+    .withBuild()
+    .withProjectName(`flagship-e2e-dash-${randomUUID().slice(0, 8)}`)
+    .withEnvironment({
+      API_PORT: '0',
+      ECHO_PORT: '0',
+      // ~200 ms per flag, two at a time: five flags take about a second, all of them ~25 s.
+      ORIGIN_DELAY_MS: '150-250',
+      WORKER_CONCURRENCY: '1',
+      FLAG_CONCURRENCY: '2',
+      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
+      ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
+    })
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(300_000)
+    .up(['redis', 'origin', 'worker', 'api']);
+  api = `http://127.0.0.1:${stack.getContainer('api-1').getMappedPort(3000)}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  await mkdir(results, { recursive: true });
+}, STARTUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.down({ removeVolumes: true, timeout: 30_000 });
+});
+
+async function openDashboard(): Promise<Page> {
+  if (!browser) throw new Error('no browser');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(SHOW_TIMEOUT_MS);
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`${api}/`);
+  return page;
+}
+
+/** A route the API does not have answers the not-found handler's problem. */
+async function routeMissing(method: string, url: string): Promise<boolean> {
+  const response = await fetch(`${api}${url}`, { method });
+  if (response.status !== 404) return false;
+  return HttpContracts.problem.parse(await response.json()).code === 'FLAGSHIP_ROUTE_NOT_FOUND';
+}
+
+describe.skipIf(!hasChromium)('dashboard in chromium', () => {
+  it('submits five codes, shows each flag loaded under its country name, and reads 5/5', async () => {
+    const page = await openDashboard();
+    try {
+      // Keyboard only: type the codes, Enter submits.
+      const codes = page.getByLabel('Country codes');
+      await codes.focus();
+      await page.keyboard.type('cn in us br jp');
+      await page.keyboard.press('Enter');
+
+      await page.locator('#progress-count', { hasText: /^5\/5$/ }).waitFor();
+      await page.locator('#progress-state', { hasText: 'Completed' }).waitFor();
+      const images = page.locator('#gallery img');
+      await images.nth(4).waitFor();
+      // Each image's load (or error) event, unless it has already come.
+      for (const image of await images.all()) {
+        await image.evaluate((element: BrowserImage) =>
+          element.complete
+            ? undefined
+            : new Promise<void>((resolve) => {
+                element.addEventListener('load', () => resolve());
+                element.addEventListener('error', () => resolve());
+              }),
+        );
+      }
+      const shown = await page.locator('#gallery li').evaluateAll((items: BrowserGalleryItem[]) =>
+        items.map((item) => ({
+          code: item.dataset.code,
+          caption: item.querySelector('figcaption')?.textContent,
+          alt: item.querySelector('img')?.alt,
+          naturalWidth: item.querySelector('img')?.naturalWidth ?? 0,
+        })),
+      );
+      expect(shown).toHaveLength(5);
+
+      // The names are the ones the API reported for the download the page followed.
+      const id = await page.locator('#progress-id').innerText();
+      const status = HttpContracts.downloadStatus.parse(await (await fetch(`${api}/v1/downloads/${id}`)).json());
+      expect(status).toMatchObject({ state: 'completed', total: 5, done: 5, saved: 5 });
+      const countries = new Map(status.outcomes.map((outcome) => [outcome.code, outcome.country]));
+      expect(Object.fromEntries(countries)).toEqual({
+        CN: 'China',
+        IN: 'India',
+        US: 'United States',
+        BR: 'Brazil',
+        JP: 'Japan',
+      });
+      for (const flag of shown) {
+        expect(flag.naturalWidth, `${flag.code} loaded`).toBeGreaterThan(0);
+        expect(flag.caption, String(flag.code)).toBe(countries.get(String(flag.code)));
+        expect(flag.alt).toBe(`Flag of ${flag.caption}`);
+      }
+
+      const bar = page.locator('#progress-bar');
+      expect([await bar.getAttribute('value'), await bar.getAttribute('max')]).toEqual(['5', '5']);
+      expect(await page.locator('#progress-message').innerText()).toMatch(/^5 flags downloaded in \d+\.\d\ds$/);
+      expect(await page.locator('#failures li').count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+      await page.screenshot({ path: path.join(results, 'dashboard.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('links to Bull Board, which lists both queues read-only', async () => {
+    const page = await openDashboard();
+    try {
+      await page.getByRole('link', { name: 'Queues (Bull Board)' }).click();
+      await page.waitForURL(/\/admin\/queues$/);
+      for (const queue of ['downloads', 'flags']) {
+        await page.getByRole('link', { name: queue, exact: true }).first().waitFor();
+      }
+      // The overview has loaded once it shows both queues' job counts (it reads them from Redis).
+      await page
+        .getByText(/^\d+ Jobs?$/)
+        .nth(1)
+        .waitFor();
+      await page.screenshot({ path: path.join(results, 'bull-board.png') });
+      const pause = await fetch(`${api}/admin/queues/api/queues/downloads/pause`, { method: 'PUT' });
+      expect(pause.status).toBe(405);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('cancels a large download from the recent downloads', async (context) => {
+    // Needs GET /v1/downloads and DELETE /v1/downloads/:id (http-api.ts): built on other branches.
+    const missing = [
+      ...((await routeMissing('GET', '/v1/downloads?limit=1')) ? ['GET /v1/downloads'] : []),
+      ...((await routeMissing('DELETE', `/v1/downloads/${randomUUID()}`)) ? ['DELETE /v1/downloads/:id'] : []),
+    ];
+    if (missing.length > 0) {
+      const why = `awaits the API's ${missing.join(' and ')} (not in this build)`;
+      console.warn(`dashboard browser test: cancelling skipped, ${why}`);
+      context.skip(why);
+    }
+
+    const page = await openDashboard();
+    try {
+      await page.getByLabel('Every country').check();
+      await page.getByRole('button', { name: 'Download', exact: true }).click();
+      await page.locator('#progress-state', { hasText: 'Running' }).waitFor();
+      const id = await page.locator('#progress-id').innerText();
+
+      // Keyboard again: focus the row's Cancel button and press Enter.
+      const row = page.locator(`#recent tr[data-id="${id}"]`);
+      const cancel = row.getByRole('button', { name: `Cancel download ${id.slice(0, 8)}` });
+      await cancel.focus();
+      await page.keyboard.press('Enter');
+
+      await page.locator('#progress-state', { hasText: 'Cancelled' }).waitFor();
+      await row.locator('.state', { hasText: 'Cancelled' }).waitFor();
+      expect(await row.getByRole('button', { name: /^Cancel/ }).count()).toBe(0);
+      const status = HttpContracts.downloadStatus.parse(await (await fetch(`${api}/v1/downloads/${id}`)).json());
+      expect(status.state).toBe('cancelled');
+      expect(status.done).toBeLessThan(status.total);
+      expect(pageErrors).toEqual([]);
+      await page.screenshot({ path: path.join(results, 'dashboard-cancelled.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+  });
+});
