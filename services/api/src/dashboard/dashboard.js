@@ -18,7 +18,6 @@
 // cookie); see "The dashboard" in docs/architecture.md.
 
 /** @typedef {import('@flagship/common').DownloadStatus} DownloadStatus */
-/** @typedef {import('@flagship/common').DownloadProgress} DownloadProgress */
 /** @typedef {import('@flagship/common').DownloadListItem} DownloadListItem */
 /** @typedef {import('@flagship/common').DownloadList} DownloadList */
 /** @typedef {import('@flagship/common').DownloadAccepted} DownloadAccepted */
