@@ -37,6 +37,24 @@ export const WorkerConfigSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
+  // Bounds and politeness of flag downloads (issue 10).
+  FLAG_DEADLINE_MS: integer(
+    30_000,
+    100,
+    600_000,
+    'Longest time for one flag: all attempts, retry delays and rate-limit waits (past it: ERROR "deadline")',
+  ),
+  ORIGIN_ALLOWED_HOSTS: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9.:\\[\\], -]*$',
+    description: "Comma-separated hosts (host or host:port) that redirects may lead to besides the origin's own",
+  }),
+  ORIGIN_RATE_LIMIT: Type.Number({
+    default: 0,
+    minimum: 0,
+    maximum: 100_000,
+    description: 'Requests per second to one origin host, shared by every worker through Redis (0: no limit)',
+  }),
   LOG_LEVEL: LogLevelSchema,
 });
 

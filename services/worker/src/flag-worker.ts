@@ -27,6 +27,7 @@ import type { Dispatcher } from 'undici';
 import type { WorkerConfig } from './config.ts';
 import { finishDownload, type FailedChunk } from './downloads/finish-download.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
+import { createDownloadPolicies } from './flags/download-policies.ts';
 import { processChunk } from './flags/process-chunk.ts';
 
 export interface FlagWorkersOptions {
@@ -39,6 +40,9 @@ export interface FlagWorkersOptions {
     | 'FLAG_ATTEMPTS'
     | 'RETRY_BASE_DELAY_MS'
     | 'SHUTDOWN_TIMEOUT_MS'
+    | 'FLAG_DEADLINE_MS'
+    | 'ORIGIN_ALLOWED_HOSTS'
+    | 'ORIGIN_RATE_LIMIT'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
   connection: Redis;
@@ -80,6 +84,15 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     store: options.store,
     attempts: config.FLAG_ATTEMPTS,
     retryBaseDelayMs: config.RETRY_BASE_DELAY_MS,
+    // Deadline, redirect hosts, shared rate limit and validators (Redis, under the prefix).
+    ...createDownloadPolicies({
+      deadlineMs: config.FLAG_DEADLINE_MS,
+      allowedHosts: config.ORIGIN_ALLOWED_HOSTS,
+      rateLimitPerSecond: config.ORIGIN_RATE_LIMIT,
+      redis: connection,
+      keyPrefix: prefix,
+      onValidatorsError: (err) => logger.warn({ err }, 'flag validators: Redis call failed (full download)'),
+    }),
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });

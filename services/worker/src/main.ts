@@ -65,6 +65,8 @@ function main(): void {
       downloadsDir: config.DOWNLOADS_DIR,
       workerConcurrency: config.WORKER_CONCURRENCY,
       flagConcurrency: config.FLAG_CONCURRENCY,
+      flagDeadlineMs: config.FLAG_DEADLINE_MS,
+      originRateLimit: config.ORIGIN_RATE_LIMIT || 'off',
     },
     'worker started',
   );
