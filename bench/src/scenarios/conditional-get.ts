@@ -3,7 +3,8 @@
 // one worker process with the production node flags), first with an empty downloads
 // folder and no remembered validators, then again. Reports, median of several pairs:
 // the time, the bytes the origin sent and received on the wire (headers included),
-// the GIF body bytes and the GIF answers by status.
+// the GIF body bytes and the GIF answers by status, and the Redis commands (the
+// validators' share among them).
 //
 //   . ../shared/ci/env.sh && node bench/src/scenarios/conditional-get.ts [pairs]
 //
@@ -35,6 +36,11 @@ interface Sample {
   gif200: number;
   gif304: number;
   unchanged: number;
+  /** Redis commands of the whole download (INFO commandstats, script-internal calls included). */
+  redisCommands: number;
+  /** HMGET and HSET calls, BullMQ's script-internal ones included: the validators' are among them. */
+  hmget: number;
+  hset: number;
 }
 
 const pairs = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 7);
@@ -74,9 +80,11 @@ async function main(): Promise<void> {
     cleanups.push(() => client.close());
 
     async function measure(): Promise<Sample> {
+      await redis.resetStats();
       const before = meter.read();
       const finished = await client.download({ all: true });
       const after = meter.read();
+      const calls = await redis.commandCalls();
       const status = (await client.status(finished.id)) as { outcomes?: Array<{ unchanged?: boolean }> };
       return {
         ms: finished.seconds * 1000,
@@ -86,6 +94,9 @@ async function main(): Promise<void> {
         gif200: after.gif200 - before.gif200,
         gif304: after.gif304 - before.gif304,
         unchanged: (status.outcomes ?? []).filter((outcome) => outcome.unchanged === true).length,
+        redisCommands: [...calls.values()].reduce((sum, n) => sum + n, 0),
+        hmget: calls.get('hmget') ?? 0,
+        hset: calls.get('hset') ?? 0,
       };
     }
 
@@ -106,6 +117,22 @@ async function main(): Promise<void> {
       );
     }
     report(first, repeat, dataSet.codes.length);
+
+    // One more pair, not timed, under MONITOR: the commands that touch the validators hash.
+    const monitor = await new Redis(redis.url).monitor();
+    cleanups.push(async () => monitor.disconnect());
+    let validatorCalls: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[1] === validatorsKey(QUEUE_PREFIX)) validatorCalls.push(args[0]?.toUpperCase() ?? '?');
+    });
+    await emptyDir(downloadsDir);
+    await admin.del(validatorsKey(QUEUE_PREFIX));
+    const tally = () => Object.entries(Object.groupBy(validatorCalls, (c) => c)).map(([c, l]) => `${l?.length} ${c}`);
+    await client.download({ all: true });
+    const firstCalls = tally().join(', ');
+    validatorCalls = [];
+    await client.download({ all: true });
+    console.log(`validators hash, commands per download: first ${firstCalls}; repeat ${tally().join(', ')}`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
   }
@@ -159,6 +186,9 @@ function report(first: Sample[], repeat: Sample[], flags: number): void {
     ['GIF answers 200', (s) => s.gif200, ''],
     ['GIF answers 304', (s) => s.gif304, ''],
     ['outcomes unchanged', (s) => s.unchanged, ''],
+    ['Redis commands', (s) => s.redisCommands, ''],
+    ['of which HMGET (validators read + BullMQ)', (s) => s.hmget, ''],
+    ['of which HSET (validators written + BullMQ)', (s) => s.hset, ''],
   ];
   console.log(`\nall countries (${flags} flags), 1 worker, median of ${first.length} pairs (min–max)\n`);
   console.log('| measure | first run | repeat | repeat ÷ first |');
