@@ -254,8 +254,20 @@ describe('downloadFlag', () => {
   it('stops waiting between attempts when the signal fires', async () => {
     handler = (_req, res) => res.writeHead(503).end();
     const controller = new AbortController();
-    const download = downloadFlag('DE', deps({ retryBaseDelayMs: 60_000 }), controller.signal);
-    await new Promise<void>((resolve) => server.once('request', () => resolve()));
+    let backingOff: () => void = () => {};
+    const sleeping = new Promise<void>((resolve) => (backingOff = resolve));
+    // The jitter is drawn right before the sleep: the test aborts during a 30 s wait
+    // (well inside the 10 min deadline, so the wait is really slept).
+    const random = () => {
+      backingOff();
+      return 0;
+    };
+    const download = downloadFlag(
+      'DE',
+      deps({ retryBaseDelayMs: 60_000, deadlineMs: 600_000, random }),
+      controller.signal,
+    );
+    await sleeping;
     controller.abort(new Error('shutting down'));
     await expect(download).rejects.toThrow('shutting down');
   });
