@@ -81,7 +81,7 @@ describe('downloadFlag: the rate limiter', () => {
     const { asked, limiter } = recordingLimiter();
     const outcome = await downloadFlag('DK', deps({ rateLimiter: limiter, deadlineMs: 5_000 }), running());
     expect(outcome.status).toBe('OK');
-    expect(asked.map((a) => a.host)).toEqual(Array(3).fill(`127.0.0.1:${bed.origin.port}`));
+    expect(asked.map((a) => a.host)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
     expect(bed.origin.requests).toHaveLength(3);
     for (const { maxWaitMs } of asked) {
       expect(maxWaitMs).toBeGreaterThan(4_000); // what is left of the deadline
@@ -94,7 +94,7 @@ describe('downloadFlag: the rate limiter', () => {
     const outcome = await downloadFlag('DK', deps({ rateLimiter: limiter }), running());
     expect(outcome).toMatchObject({ status: 'ERROR', attempts: 1 });
     expect(outcome.reason).toBe(
-      `deadline: next request slot to 127.0.0.1:${bed.origin.port} (rate limit) lies beyond the flag's 5000 ms deadline (1 attempt)`,
+      "deadline: next request slot to 127.0.0.1 (rate limit) lies beyond the flag's 5000 ms deadline (1 attempt)",
     );
     expect(bed.origin.requests).toEqual([]);
   });

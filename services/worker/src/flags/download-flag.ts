@@ -325,12 +325,16 @@ async function getFollowingRedirects(
   }
 }
 
+/**
+ * The rate limit is per host name, whatever the port or scheme: an origin that moved
+ * to https (another port) is still the same machine to be polite to.
+ */
 async function waitForSlot(url: URL, run: FlagRun): Promise<void> {
   const limiter = run.deps.rateLimiter;
   if (limiter === undefined) return;
   const { deadline } = run;
-  if (!(await limiter.acquire(url.host, deadline.remainingMs(), deadline.signal))) {
-    deadline.expireNow(`next request slot to ${url.host} (rate limit) lies`);
+  if (!(await limiter.acquire(url.hostname, deadline.remainingMs(), deadline.signal))) {
+    deadline.expireNow(`next request slot to ${url.hostname} (rate limit) lies`);
     deadline.signal.throwIfAborted();
   }
 }

@@ -1,5 +1,6 @@
-// ORIGIN_RATE_LIMIT: requests per second to one origin host, shared by every worker
-// process through Redis, so three workers never hit an origin harder than one limit.
+// ORIGIN_RATE_LIMIT: requests per second to one origin host (by host name, whatever the
+// port: http and https of one machine share it), shared by every worker process
+// through Redis, so three workers never hit an origin harder than one limit.
 //
 // Why not BullMQ's limiter: it limits jobs of one queue, and a job here is a chunk of
 // up to 25 flags, 50 requests and more (retries, redirects), started at once; a
