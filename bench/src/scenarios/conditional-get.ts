@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     const redis = await startRedis(redisImage);
     cleanups.push(() => redis.close());
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', (error: Error) => console.error(`redis: ${error.message}`));
     cleanups.push(() => admin.quit());
 
     const origin = createOriginServer({ dataSet, logger: silentLogger() });
@@ -119,11 +120,12 @@ async function main(): Promise<void> {
     report(first, repeat, dataSet.codes.length);
 
     // One more pair, not timed, under MONITOR: the commands that touch the validators hash.
-    const monitor = await new Redis(redis.url).monitor();
+    const monitor = await admin.monitor();
     cleanups.push(async () => monitor.disconnect());
     let validatorCalls: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[1] === validatorsKey(QUEUE_PREFIX)) validatorCalls.push(args[0]?.toUpperCase() ?? '?');
+      const command = args[0]?.toUpperCase() ?? '?';
+      if (args[1] === validatorsKey(QUEUE_PREFIX) && command !== 'DEL') validatorCalls.push(command); // DEL: ours
     });
     await emptyDir(downloadsDir);
     await admin.del(validatorsKey(QUEUE_PREFIX));
