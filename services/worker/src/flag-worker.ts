@@ -22,12 +22,21 @@ import { handleChunkJob } from './handlers/chunk-job.ts';
 import type { ChunkRunDeps } from './handlers/chunk-run.ts';
 import { handleDownloadJob } from './handlers/download-job.ts';
 import { HAND_BACK, type JobRun } from './handlers/job-run.ts';
+import { createDownloadPolicies } from './flags/download-policies.ts';
 
 export interface FlagWorkersOptions {
   /** Settings read from the environment (loadConfig). */
   config: Pick<
     WorkerConfig,
-    'originUrl' | 'workerConcurrency' | 'flagConcurrency' | 'flagAttempts' | 'retryBaseDelayMs' | 'shutdownTimeoutMs'
+    | 'originUrl'
+    | 'workerConcurrency'
+    | 'flagConcurrency'
+    | 'flagAttempts'
+    | 'retryBaseDelayMs'
+    | 'shutdownTimeoutMs'
+    | 'flagDeadlineMs'
+    | 'originAllowedHosts'
+    | 'originRateLimit'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
   connection: Redis;
@@ -72,6 +81,15 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     store: options.store,
     attempts: config.flagAttempts,
     retryBaseDelayMs: config.retryBaseDelayMs,
+    // Deadline, redirect hosts, shared rate limit and validators (Redis, under the prefix).
+    ...createDownloadPolicies({
+      deadlineMs: config.flagDeadlineMs,
+      allowedHosts: config.originAllowedHosts,
+      rateLimitPerSecond: config.originRateLimit,
+      redis: connection,
+      keyPrefix: prefix,
+      onValidatorsError: (err) => logger.warn({ err }, 'flag validators: Redis call failed (full download)'),
+    }),
   };
   const chunkDeps: ChunkRunDeps = {
     flagConcurrency: config.flagConcurrency,
