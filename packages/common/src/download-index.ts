@@ -23,6 +23,7 @@
 import type { Redis } from 'ioredis';
 import type { DownloadState } from './http-api.ts';
 import { QUEUE_PREFIX } from './queues.ts';
+import { redisScript } from './redis-script.ts';
 
 export const DOWNLOAD_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 /** The states a download ends in. */
@@ -193,29 +194,23 @@ local function prune(recordPrefix, now, cutoff, keep, tombstones, batch)
   return #victims
 end`;
 
-interface Script {
-  name: string;
-  keys: number;
-  lua: string;
-}
-
 /** KEYS: record, all, state:queued, expired. ARGV: id, createdAt, total, retryOf. */
-const SUBMIT: Script = {
-  name: 'flagshipIndexSubmit',
-  keys: 4,
-  lua: `
+const SUBMIT = redisScript(
+  'flagshipIndexSubmit',
+  4,
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 0 end
 ${NEW_RECORD_LUA}
 newRecord(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1`,
-};
+);
 
 /** KEYS: record, state:queued, state:running. ARGV: id, then deltas of done, saved, notFound, failed. */
-const ADVANCE: Script = {
-  name: 'flagshipIndexAdvance',
-  keys: 3,
-  lua: `
+const ADVANCE = redisScript(
+  'flagshipIndexAdvance',
+  3,
+  `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'running' then return 0 end
 if state == 'queued' then
@@ -228,16 +223,16 @@ for i, field in ipairs({ 'done', 'saved', 'notFound', 'failed' }) do
   if delta ~= 0 and redis.call('HINCRBY', KEYS[1], field, delta) < 0 then redis.call('HSET', KEYS[1], field, 0) end
 end
 return 1`,
-};
+);
 
 /**
  * KEYS: the shared eight, then 9 the record. ARGV: 1..6 as prune, 7 id, 8 state,
  * 9 finishedAt, 10 has counts (1/0), 11..14 counts, 15 createdAt ('' unknown), 16 total, 17 retryOf.
  */
-const FINISH: Script = {
-  name: 'flagshipIndexFinish',
-  keys: 9,
-  lua: `${STATE_KEYS_LUA}${NEW_RECORD_LUA}${PRUNE_LUA}
+const FINISH = redisScript(
+  'flagshipIndexFinish',
+  9,
+  `${STATE_KEYS_LUA}${NEW_RECORD_LUA}${PRUNE_LUA}
 local id, record = ARGV[7], KEYS[9]
 local state = redis.call('HGET', record, 'state')
 if not state and ARGV[15] ~= '' and not redis.call('ZSCORE', KEYS[3], id) then
@@ -257,15 +252,15 @@ if state == 'queued' or state == 'running' then
 end
 prune(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 return changed`,
-};
+);
 
 /** KEYS: the shared eight. ARGV: as prune. Returns the number of records pruned. */
-const PRUNE: Script = {
-  name: 'flagshipIndexPrune',
-  keys: 8,
-  lua: `${STATE_KEYS_LUA}${PRUNE_LUA}
+const PRUNE = redisScript(
+  'flagshipIndexPrune',
+  8,
+  `${STATE_KEYS_LUA}${PRUNE_LUA}
 return prune(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))`,
-};
+);
 
 /**
  * KEYS: the set walked (all, or one state's). ARGV: recordPrefix, how many, after's
@@ -274,10 +269,10 @@ return prune(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), to
  * member when it is still in the set (its rank), else after (createdAt, id) itself.
  * Returns id, score, HMGET of the record, for each.
  */
-const PAGE: Script = {
-  name: 'flagshipIndexPage',
-  keys: 1,
-  lua: `
+const PAGE = redisScript(
+  'flagshipIndexPage',
+  1,
+  `
 local key, want, afterScore, afterId = KEYS[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local entries
 if afterScore == '' then
@@ -310,13 +305,13 @@ for i = 1, #entries, 2 do
   out[#out + 1] = redis.call('HMGET', ARGV[1] .. entries[i], ${RECORD_FIELDS.map((f) => `'${f}'`).join(', ')})
 end
 return out`,
-};
+);
 
 /** KEYS: the shared eight, then 9 the record. ARGV: id. Removes the record from every set. */
-const FORGET: Script = {
-  name: 'flagshipIndexForget',
-  keys: 9,
-  lua: `${STATE_KEYS_LUA}
+const FORGET = redisScript(
+  'flagshipIndexForget',
+  9,
+  `${STATE_KEYS_LUA}
 local state = redis.call('HGET', KEYS[9], 'state')
 if not state then return 0 end
 if stateKey[state] then redis.call('ZREM', stateKey[state], ARGV[1]) end
@@ -324,20 +319,7 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('DEL', KEYS[9])
 return 1`,
-};
-
-type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
-/** Runs a script with EVALSHA (ioredis's defineCommand, which falls back to EVAL once per connection). */
-function runScript(redis: Redis, script: Script, keys: readonly string[], args: readonly (string | number)[]) {
-  const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-  let command = commands[script.name];
-  if (command === undefined) {
-    redis.defineCommand(script.name, { lua: script.lua, numberOfKeys: script.keys });
-    command = commands[script.name] as ScriptCommand;
-  }
-  return command.call(redis, ...keys, ...args);
-}
+);
 
 /** What every index operation of one prefix needs. */
 export interface DownloadIndex {
@@ -372,18 +354,16 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
   return {
     async submitted(download) {
       const { id, createdAt, total, retryOf } = download;
-      const result = await runScript(
+      const result = await SUBMIT.run(
         redis,
-        SUBMIT,
         [keys.record(id), keys.all, keys.state('queued'), keys.expired],
         [id, createdAt, total, retryOf ?? ''],
       );
       return result === 1;
     },
     async advanced(id, delta = NO_COUNTS) {
-      const result = await runScript(
+      const result = await ADVANCE.run(
         redis,
-        ADVANCE,
         [keys.record(id), keys.state('queued'), keys.state('running')],
         [id, delta.done, delta.saved, delta.notFound, delta.failed],
       );
@@ -392,9 +372,8 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
     async finished(id, finish) {
       const counts = finish.counts ?? NO_COUNTS;
       const known = finish.known;
-      const result = await runScript(
+      const result = await FINISH.run(
         redis,
-        FINISH,
         [...shared, keys.record(id)],
         [
           ...pruneArgs(finish.retention, finish.finishedAt),
@@ -414,7 +393,7 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
       return result === 1;
     },
     async forget(id) {
-      await runScript(redis, FORGET, [...shared, keys.record(id)], [id]);
+      await FORGET.run(redis, [...shared, keys.record(id)], [id]);
     },
     async read(id) {
       const results = await redis
@@ -433,9 +412,8 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
     async page(query) {
       const set = query.state === undefined ? keys.all : keys.state(query.state);
       const after = query.after;
-      const reply = (await runScript(
+      const reply = (await PAGE.run(
         redis,
-        PAGE,
         [set],
         [keys.recordPrefix, query.limit + 1, after?.createdAt ?? '', after?.id ?? ''],
       )) as unknown[];
@@ -456,7 +434,7 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
       };
     },
     async prune(retention, now) {
-      return Number(await runScript(redis, PRUNE, shared, pruneArgs(retention, now)));
+      return Number(await PRUNE.run(redis, shared, pruneArgs(retention, now)));
     },
   };
 }

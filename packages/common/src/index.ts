@@ -73,6 +73,7 @@ export {
   type Retention,
   type SubmittedDownload,
 } from './download-index.ts';
+export { redisScript, type RedisScript } from './redis-script.ts';
 export {
   DownloadShape,
   buildDownloadJobs,
