@@ -22,7 +22,10 @@ describe('redisScript', () => {
     await expect(script.run(redis, ['k1', 'k2'], ['a', 1])).resolves.toBe('ran');
     await script.run(redis, ['k3', 'k4'], []);
     expect(defined).toEqual(['flagshipTestScript/2']);
-    expect(calls).toEqual([['k1', 'k2', 'a', 1], ['k3', 'k4']]);
+    expect(calls).toEqual([
+      ['k1', 'k2', 'a', 1],
+      ['k3', 'k4'],
+    ]);
     const other = fakeConnection();
     await script.run(other.redis, ['k1', 'k2'], []);
     expect(other.defined).toEqual(['flagshipTestScript/2']);
