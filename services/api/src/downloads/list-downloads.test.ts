@@ -45,16 +45,9 @@ describe('toListItem', () => {
       retryOf: ID,
     };
     expect(toListItem(record)).toEqual({
-      id: ID,
-      state: 'completed',
-      total: 3,
-      done: 3,
-      saved: 2,
-      notFound: 1,
-      failed: 0,
+      ...record,
       createdAt: '2026-01-01T00:00:00.000Z',
       finishedAt: '2026-01-01T00:00:01.500Z',
-      retryOf: ID,
       links: { self: `/v1/downloads/${ID}`, events: `/v1/downloads/${ID}/events` },
     });
   });

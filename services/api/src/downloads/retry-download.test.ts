@@ -2,7 +2,7 @@ import type { FlagOutcome } from '@flagship/common';
 import { describe, expect, it } from 'vitest';
 import { DownloadGoneError, DownloadNotFoundError, RetryConflictError } from '../errors.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
-import { DOWNLOAD_ID, notFound, ok, snapshot, summary } from '../test-support/fixtures.ts';
+import { DOWNLOAD_ID, completedSnapshot, notFound, ok, snapshot } from '../test-support/fixtures.ts';
 import { codesToRetry, retryDownload } from './retry-download.ts';
 
 const error = (code: string): FlagOutcome => ({ code, status: 'ERROR', reason: 'origin answered 500', attempts: 3 });
@@ -29,15 +29,7 @@ describe('retryDownload', () => {
   it('adds a new download of the failed flags only, linked by retryOf', async () => {
     const { queues, deps } = setup();
     const outcomes = [ok('BR'), error('CN'), notFound('IN'), error('US')];
-    queues.snapshots.set(
-      DOWNLOAD_ID,
-      snapshot({
-        state: 'completed',
-        data: { codes: ['BR', 'CN', 'IN', 'US'] },
-        returnValue: summary(outcomes),
-        chunks: [],
-      }),
-    );
+    queues.snapshots.set(DOWNLOAD_ID, completedSnapshot(outcomes));
     const accepted = await retryDownload(DOWNLOAD_ID, {}, deps);
     expect(accepted).toMatchObject({ id: NEW_ID, state: 'queued', total: 2, retryOf: DOWNLOAD_ID });
     expect(queues.added[0]).toMatchObject({ data: { codes: ['CN', 'US'], retryOf: DOWNLOAD_ID } });
@@ -46,15 +38,7 @@ describe('retryDownload', () => {
 
   it('retries NOT_FOUND flags with include=not_found', async () => {
     const { queues, deps } = setup();
-    queues.snapshots.set(
-      DOWNLOAD_ID,
-      snapshot({
-        state: 'completed',
-        data: { codes: ['BR', 'CN'] },
-        returnValue: summary([ok('BR'), notFound('CN')]),
-        chunks: [],
-      }),
-    );
+    queues.snapshots.set(DOWNLOAD_ID, completedSnapshot([ok('BR'), notFound('CN')]));
     await expect(retryDownload(DOWNLOAD_ID, {}, deps)).rejects.toThrow(RetryConflictError);
     expect(await retryDownload(DOWNLOAD_ID, { include: 'not_found' }, deps)).toMatchObject({ total: 1 });
     expect(queues.added[0]).toMatchObject({ data: { codes: ['CN'] } });

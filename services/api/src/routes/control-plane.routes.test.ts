@@ -4,7 +4,7 @@ import { HttpContracts, MAX_LIST_LIMIT, type DownloadList } from '@flagship/comm
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../downloads/list-downloads.ts';
 import type { FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
-import { DOWNLOAD_ID, notFound, ok, snapshot, summary } from '../test-support/fixtures.ts';
+import { DOWNLOAD_ID, completedSnapshot, notFound, ok, snapshot } from '../test-support/fixtures.ts';
 import { expectProblem } from '../test-support/problem.ts';
 import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
 
@@ -67,13 +67,7 @@ describe('GET /v1/downloads', () => {
 });
 
 describe('POST /v1/downloads/:id/retry', () => {
-  const finished = () =>
-    snapshot({
-      state: 'completed',
-      data: { codes: ['BR', 'CN'] },
-      chunks: [],
-      returnValue: summary([ok('BR'), notFound('CN')]),
-    });
+  const finished = () => completedSnapshot([ok('BR'), notFound('CN')]);
 
   it('answers 202 with the new download, its Location and retryOf; its status says retryOf too', async () => {
     testApp.queues.snapshots.set(DOWNLOAD_ID, finished());
