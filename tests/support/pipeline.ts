@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
 import {
@@ -24,6 +24,8 @@ import { createFlagWorkers, createOriginDispatcher, loadConfig as loadWorkerConf
 
 export interface Pipeline {
   api: string;
+  /** The fresh BullMQ key prefix of this pipeline's queues and index. */
+  prefix: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
   close(): Promise<void>;
@@ -38,6 +40,8 @@ export interface PipelineOptions {
   /** Worker environment overrides, as strings like the real environment. */
   workerEnv?: Record<string, string>;
   chunkSize?: number;
+  /** The API's DOWNLOAD_RETENTION_S and DOWNLOAD_RETENTION_COUNT. Default theirs. */
+  retention?: Retention;
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -91,7 +95,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const events = new Redis(options.redisUrl, redisOptions('events'));
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
-    config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },
+    config: {
+      chunkSize: options.chunkSize ?? 25,
+      bodyLimitBytes: 65_536,
+      sseHeartbeatMs: 60_000,
+      ...(options.retention ? { downloadRetention: options.retention } : {}),
+    },
     queues: createBullmqDownloadQueues({ connection: producer, eventsConnection: events, prefix }),
     store,
   });
@@ -108,6 +117,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   );
   return {
     api: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    prefix,
     downloadsDir,
     dataSet: data,
     close: () => closeAll(closers),

@@ -65,6 +65,8 @@ export const DownloadJobData = Type.Object({
    * Absent: the parent of a flow, run once its chunk children are done.
    */
   inline: Type.Optional(Type.Literal(true)),
+  /** The download this one retries (POST /v1/downloads/:id/retry): its status says so. */
+  retryOf: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type DownloadJobData = Static<typeof DownloadJobData>;
 

@@ -13,6 +13,7 @@ import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
+import { controlPlaneRoutes } from './routes/control-plane.routes.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
 import { flagsRoutes } from './routes/flags.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -22,8 +23,9 @@ import { healthRoutes } from './routes/health.routes.ts';
 // (its `.default` is the unwrapped one, which would hide the route hook in a child scope).
 const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOptions>;
 
-/** The parts of ApiConfig the app itself uses (main.ts uses the rest). */
-export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'>;
+/** The parts of ApiConfig the app itself uses (main.ts uses the rest); retention and idempotency have defaults. */
+export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'> &
+  Partial<Pick<ApiConfig, 'downloadRetention' | 'idempotencyTtlSeconds'>>;
 
 export interface ApiDeps {
   config: AppConfig;
@@ -82,10 +84,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
   await app.register(healthRoutes, { queues: deps.queues });
+  const retention = deps.config.downloadRetention ? { retention: deps.config.downloadRetention } : {};
   await app.register(downloadsRoutes, {
     queues: deps.queues,
     hub,
     chunkSize: deps.config.chunkSize,
+    ...retention,
+    ...(deps.config.idempotencyTtlSeconds ? { idempotencyTtlSeconds: deps.config.idempotencyTtlSeconds } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(controlPlaneRoutes, {
+    queues: deps.queues,
+    chunkSize: deps.config.chunkSize,
+    ...retention,
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });

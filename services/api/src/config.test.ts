@@ -15,7 +15,14 @@ describe('loadConfig', () => {
       redisTimeoutMs: 1_000,
       sseHeartbeatMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      downloadRetention: { ageSeconds: 86_400, count: 10_000 },
+      idempotencyTtlSeconds: 86_400,
     });
+  });
+
+  it('reads the retention and the idempotency window', () => {
+    const config = loadConfig({ DOWNLOAD_RETENTION_S: '60', DOWNLOAD_RETENTION_COUNT: '5', IDEMPOTENCY_TTL_S: '30' });
+    expect(config).toMatchObject({ downloadRetention: { ageSeconds: 60, count: 5 }, idempotencyTtlSeconds: 30 });
   });
 
   it('reads and coerces variables, treating empty strings as unset', () => {
@@ -30,6 +37,9 @@ describe('loadConfig', () => {
     ['CHUNK_SIZE', '0'],
     ['REDIS_URL', 'http://example.com'],
     ['LOG_LEVEL', 'loud'],
+    ['DOWNLOAD_RETENTION_S', '0'],
+    ['DOWNLOAD_RETENTION_COUNT', 'many'],
+    ['IDEMPOTENCY_TTL_S', '-1'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

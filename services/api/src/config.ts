@@ -1,7 +1,7 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { LogLevelSchema, loadEnv } from '@flagship/common';
+import { DEFAULT_RETENTION, LogLevelSchema, loadEnv, type Retention } from '@flagship/common';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 
@@ -32,6 +32,21 @@ export const ApiEnvSchema = Type.Object({
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
+  DOWNLOAD_RETENTION_S: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.ageSeconds,
+    description: 'How long a finished download stays readable (listed, its status, retried); then 410 Gone',
+  }),
+  DOWNLOAD_RETENTION_COUNT: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.count,
+    description: 'How many finished downloads stay readable at most; older ones answer 410 Gone',
+  }),
+  IDEMPOTENCY_TTL_S: Type.Integer({
+    minimum: 1,
+    default: 86_400,
+    description: 'How long an Idempotency-Key is remembered (whatever the retention of its download)',
+  }),
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
@@ -46,6 +61,9 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** Given to each download's jobs (BullMQ's removeOnComplete/removeOnFail); the worker prunes the index by it. */
+  downloadRetention: Readonly<Retention>;
+  idempotencyTtlSeconds: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
@@ -61,5 +79,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    downloadRetention: Object.freeze({ ageSeconds: raw.DOWNLOAD_RETENTION_S, count: raw.DOWNLOAD_RETENTION_COUNT }),
+    idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_S,
   });
 }

@@ -6,6 +6,7 @@
 import {
   QUEUE_PREFIX,
   QueueNames,
+  downloadIndex,
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
@@ -17,6 +18,7 @@ import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { WorkerConfig } from './config.ts';
+import { createDownloadIndexWriter } from './downloads/index-writer.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
 import { handleChunkJob } from './handlers/chunk-job.ts';
 import type { ChunkRunDeps } from './handlers/chunk-run.ts';
@@ -91,10 +93,15 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
       onValidatorsError: (err) => logger.warn({ err }, 'flag validators: Redis call failed (full download)'),
     }),
   };
+  const indexWriter = createDownloadIndexWriter({
+    index: downloadIndex(connection, prefix),
+    logger: logger.child({ component: 'download-index' }),
+  });
   const chunkDeps: ChunkRunDeps = {
     flagConcurrency: config.flagConcurrency,
     downloadOne: (code, signal) => downloadFlag(code, flagDeps, signal),
     progressIntervalMs: options.progressIntervalMs,
+    downloadIndex: indexWriter,
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
@@ -113,11 +120,16 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
         logger,
         prefix,
         readChunkJob: (jobId) => flagsQueue.getJob(jobId),
+        downloadIndex: indexWriter,
       }),
     common,
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
   listen(downloadWorker, logger.child({ component: 'download-worker' }));
+  // A download's job that failed for good (BullMQ sets finishedOn only then) ends it in the index.
+  downloadWorker.on('failed', (job) => {
+    if (job !== undefined && typeof job.finishedOn === 'number') void indexWriter.failed(job);
+  });
 
   let started = false;
   return {

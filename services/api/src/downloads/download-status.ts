@@ -14,8 +14,8 @@ import {
   type DownloadSummary,
   type FlagOutcome,
 } from '@flagship/common';
-import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
+import { missingDownloadError } from './missing-download.ts';
 
 export function downloadLinks(downloadId: string): DownloadLinks {
   const self = `/v1/downloads/${downloadId}`;
@@ -24,6 +24,13 @@ export function downloadLinks(downloadId: string): DownloadLinks {
 
 function requestedCodes(snapshot: DownloadSnapshot): string[] {
   return Contracts.downloadJobData.check(snapshot.data) ? snapshot.data.codes : [];
+}
+
+/** The download this one retries, from its job data. */
+function retryOfPart(snapshot: DownloadSnapshot): { retryOf?: string } {
+  return Contracts.downloadJobData.check(snapshot.data) && snapshot.data.retryOf !== undefined
+    ? { retryOf: snapshot.data.retryOf }
+    : {};
 }
 
 /** Outcomes known so far, one per code, from the chunks' results and progress. */
@@ -71,6 +78,7 @@ function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): Down
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(snapshot.finishedAt === undefined ? {} : { finishedAt: isoTime(snapshot.finishedAt) }),
     message: summary.message,
+    ...retryOfPart(snapshot),
     files: summary.files,
     outcomes: summary.outcomes,
     links: downloadLinks(snapshot.id),
@@ -107,6 +115,7 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(finished && snapshot.finishedAt !== undefined ? { finishedAt: isoTime(snapshot.finishedAt) } : {}),
     ...(message === undefined ? {} : { message }),
+    ...retryOfPart(snapshot),
     ...(failedReason === undefined ? {} : { failedReason }),
     files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
     outcomes,
@@ -115,12 +124,12 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
 }
 
 export interface DownloadStatusDeps {
-  queues: Pick<DownloadQueues, 'readSnapshot'>;
+  queues: Pick<DownloadQueues, 'readSnapshot' | 'index'>;
   now?: () => number;
 }
 
 export async function getDownloadStatus(downloadId: string, deps: DownloadStatusDeps): Promise<DownloadStatus> {
   const snapshot = await deps.queues.readSnapshot(downloadId);
-  if (snapshot === undefined) throw new DownloadNotFoundError(downloadId);
+  if (snapshot === undefined) throw await missingDownloadError(downloadId, deps.queues.index);
   return toDownloadStatus(snapshot, (deps.now ?? Date.now)());
 }

@@ -11,10 +11,10 @@ import {
   type DownloadStatus,
   type FlagOutcome,
 } from '@flagship/common';
-import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
 import type { DownloadEventHub, HubEvent, Subscription } from './download-event-hub.ts';
 import { toDownloadStatus } from './download-status.ts';
+import { missingDownloadError } from './missing-download.ts';
 
 export interface DownloadEventStream extends AsyncIterable<DownloadEvent> {
   close(): void;
@@ -22,7 +22,7 @@ export interface DownloadEventStream extends AsyncIterable<DownloadEvent> {
 
 export interface FollowDownloadDeps {
   hub: DownloadEventHub;
-  queues: Pick<DownloadQueues, 'readSnapshot'>;
+  queues: Pick<DownloadQueues, 'readSnapshot' | 'index'>;
   now?: () => number;
 }
 
@@ -31,8 +31,9 @@ type FinalHubEvent = Exclude<HubEvent, { type: 'outcomes' }>;
 
 /**
  * Follow one download: `status` first, then `progress` as chunks report, then
- * `completed` (or `failed`) and the end. Throws DownloadNotFoundError before any event
- * when there is no such download, so the route can still answer 404.
+ * `completed` (or `failed`) and the end. Throws DownloadNotFoundError (DownloadGoneError
+ * past its retention) before any event when there is no such download, so the route can
+ * still answer 404 (410).
  */
 export async function followDownload(downloadId: string, deps: FollowDownloadDeps): Promise<DownloadEventStream> {
   const now = deps.now ?? Date.now;
@@ -57,7 +58,7 @@ async function subscribeThenReadSnapshot(
   try {
     await subscription.ready; // reading events before the snapshot: nothing falls in between
     const snapshot = await deps.queues.readSnapshot(downloadId);
-    if (snapshot === undefined) throw new DownloadNotFoundError(downloadId);
+    if (snapshot === undefined) throw await missingDownloadError(downloadId, deps.queues.index);
     return { subscription, snapshot };
   } catch (error) {
     subscription.close();

@@ -5,6 +5,8 @@
 // buildDownloadJobs shaped it. Events come from one QueueEvents per queue, each on its
 // own duplicate of the events connection, and only while someone follows
 // (on-demand-queue-events.ts). A download's status is read by download-snapshot-reader.ts.
+// The downloads' index and the Idempotency-Key claims share the producer connection and
+// its deadline (redis-download-index.ts, idempotency-keys.ts).
 import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -21,7 +23,9 @@ import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagshi
 import { QueueUnavailableError } from '../errors.ts';
 import type { DownloadQueues } from './download-queues.ts';
 import { readDownloadSnapshot } from './download-snapshot-reader.ts';
+import { createRedisIdempotencyKeys } from './idempotency-keys.ts';
 import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
+import { createRedisDownloadIndex } from './redis-download-index.ts';
 
 export interface BullmqDownloadQueuesOptions {
   /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
@@ -85,6 +89,8 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
   return {
     prefix,
     events,
+    index: createRedisDownloadIndex({ connection, prefix, guarded }),
+    idempotencyKeys: createRedisIdempotencyKeys({ connection, prefix, guarded }),
     async addDownload(jobs: DownloadJobs) {
       await guarded('adding a download', async () => {
         if (jobs.shape === DownloadShape.single) await downloads.add(jobs.name, jobs.data, jobs.opts);

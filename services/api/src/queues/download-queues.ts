@@ -2,7 +2,11 @@
 // BullMQ, as plain data. The BullMQ adapter (bullmq-download-queues.ts) implements it
 // over Redis; unit tests implement it in memory. Values read from Redis stay `unknown`
 // here: the logic checks them against the common contracts (Redis is a trust boundary).
-import type { DownloadJobs } from '@flagship/common';
+import type { DownloadIndex, DownloadJobs } from '@flagship/common';
+import type { IdempotencyKeys } from './idempotency-keys.ts';
+
+/** What the API does with the downloads' index (@flagship/common download-index.ts). */
+export type DownloadIndexPort = Pick<DownloadIndex, 'submitted' | 'forget' | 'read' | 'page'>;
 
 /**
  * One chunk job of a download, as far as the status needs it. A single-job download
@@ -77,6 +81,10 @@ export interface DownloadQueues {
   ping(): Promise<void>;
   /** The event streams of both queues, for the process's one event hub. */
   readonly events: DownloadEventFeed;
+  /** The downloads' index: a record per download, the list, tombstones of expired ones. */
+  readonly index: DownloadIndexPort;
+  /** The Idempotency-Key claims of POST /v1/downloads. */
+  readonly idempotencyKeys: IdempotencyKeys;
   /** Closes what the adapter created (not the Redis connections it was given). Safe twice. */
   close(): Promise<void>;
 }

@@ -4,11 +4,15 @@
 import { EventEmitter } from 'node:events';
 import type { DownloadJobs } from '@flagship/common';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
+import { createFakeDownloadIndex, type FakeDownloadIndex } from './fake-download-index.ts';
+import { createFakeIdempotencyKeys, type FakeIdempotencyKeys } from './fake-idempotency-keys.ts';
 
 export interface FakeDownloadQueues extends DownloadQueues {
   /** Every download added, in order. */
   readonly added: DownloadJobs[];
   readonly snapshots: Map<string, DownloadSnapshot>;
+  readonly index: FakeDownloadIndex;
+  readonly idempotencyKeys: FakeIdempotencyKeys;
   readonly emitters: { downloads: EventEmitter; flags: EventEmitter };
   /** Calls of events.start() and events.stop(); `startError` makes start() reject. */
   readonly feed: { starts: number; stops: number; startError?: Error };
@@ -24,6 +28,8 @@ export function createFakeDownloadQueues(overrides: Partial<Pick<DownloadQueues,
     prefix: 'fake',
     added: [],
     snapshots: new Map(),
+    index: createFakeDownloadIndex(),
+    idempotencyKeys: createFakeIdempotencyKeys(),
     emitters,
     feed,
     events: {

@@ -5,6 +5,7 @@
 // flags already decided.
 import { Contracts, type ChunkJobData, type ChunkProgress, type FlagOutcome } from '@flagship/common';
 import { WaitingError, type Job } from 'bullmq';
+import type { DownloadIndexWriter } from '../downloads/index-writer.ts';
 import { processChunk } from '../flags/process-chunk.ts';
 import { HAND_BACK, type LoggedJobRun } from './job-run.ts';
 
@@ -15,6 +16,8 @@ export interface ChunkRunDeps {
   downloadOne: (code: string, signal: AbortSignal) => Promise<FlagOutcome>;
   /** Least time between two progress reports of a chunk. Default processChunk's (100 ms). */
   progressIntervalMs?: number;
+  /** Told when a chunk starts and what it decided at each report (GET /v1/downloads). */
+  downloadIndex?: Pick<DownloadIndexWriter, 'chunkStarted'>;
 }
 
 export interface ChunkRun extends LoggedJobRun {
@@ -31,6 +34,7 @@ export async function runChunk(
 ): Promise<FlagOutcome[]> {
   const previous = previousOutcomes(job.progress, data);
   if (previous.length > 0) run.log.info({ decided: previous.length }, 'resuming chunk');
+  const countDecided = deps.downloadIndex?.chunkStarted(data.downloadId, previous);
   try {
     return await processChunk({
       codes: data.codes,
@@ -39,6 +43,7 @@ export async function runChunk(
       downloadOne: deps.downloadOne,
       onProgress: (decided) => {
         run.onDecided?.(decided);
+        countDecided?.(decided);
         return job.updateProgress(chunkProgress(data, decided));
       },
       onProgressError: (err) => run.log.warn({ err }, 'progress report failed'),

@@ -15,6 +15,7 @@ import {
 import type { Logger } from '@flagship/runtime';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { finishDownload, type FailedChunk } from '../downloads/finish-download.ts';
+import type { DownloadIndexWriter } from '../downloads/index-writer.ts';
 import { previousOutcomes, runChunk, type ChunkRunDeps } from './chunk-run.ts';
 import { parseOrGiveUp, type JobRun, type LoggedJobRun } from './job-run.ts';
 
@@ -24,6 +25,8 @@ export interface DownloadJobDeps extends ChunkRunDeps {
   prefix: string;
   /** Reads a chunk job (queue `flags`) back, to learn a failed chunk's codes and saved flags. */
   readChunkJob: (jobId: string) => Promise<Job | undefined>;
+  /** Told the download's summary before the job returns it (GET /v1/downloads). */
+  downloadIndex?: Pick<DownloadIndexWriter, 'chunkStarted' | 'completed'>;
 }
 
 export async function handleDownloadJob(
@@ -38,6 +41,7 @@ export async function handleDownloadJob(
       ? await runSingleJobDownload(job, data, { ...run, log }, deps)
       : await finishFlowDownload(job, data, log, deps);
   log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
+  await deps.downloadIndex?.completed(job, summary);
   return summary;
 }
 

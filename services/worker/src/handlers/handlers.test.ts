@@ -171,6 +171,22 @@ describe('handleDownloadJob', () => {
     expect(summary.outcomes[0]).toMatchObject({ code: 'CN', status: 'ERROR', reason: 'chunk failed: gone' });
   });
 
+  it('tells the index the chunk started, what it decided, and the summary before returning it', async () => {
+    const told: unknown[] = [];
+    const downloadIndex = {
+      chunkStarted: (id: string, previous: readonly FlagOutcome[]) => {
+        told.push(['started', id, previous.length]);
+        return (decided: readonly FlagOutcome[]) => told.push(['decided', decided.length]);
+      },
+      completed: async (job: Job, summary: { saved: number }) => void told.push(['completed', job.id, summary.saved]),
+    };
+    const job = fakeJob({ id: 'd1', data: { codes: ['CN', 'IN'], inline: true } });
+    await handleDownloadJob(job, run(), { ...deps(), downloadIndex });
+    expect(told[0]).toEqual(['started', 'd1', 0]);
+    expect(told.at(-2)).toEqual(['decided', 2]);
+    expect(told.at(-1)).toEqual(['completed', 'd1', 2]);
+  });
+
   it('fails poisoned job data for good', async () => {
     const job = fakeJob({ id: 'd1', data: { codes: ['../../etc'], inline: true } });
     await expect(handleDownloadJob(job, run(), deps())).rejects.toBeInstanceOf(UnrecoverableError);
