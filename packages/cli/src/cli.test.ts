@@ -13,7 +13,7 @@ describe('flagship', () => {
     const io = fakeIO();
     expect(await runCli(['--help'], io)).toBe(0);
     const help = io.out().toString();
-    for (const name of ['download', 'echo']) {
+    for (const name of ['download', 'ls', 'status', 'watch', 'cancel', 'retry', 'echo']) {
       expect(help).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
     expect(help).toMatch(/^ {2}3 +the API cannot be reached or answered an error/m);
@@ -21,7 +21,7 @@ describe('flagship', () => {
     expect(help).toContain('FLAGSHIP_API_KEY');
   });
 
-  it.each([['download']])(
+  it.each([['download'], ['ls'], ['status'], ['watch'], ['cancel'], ['retry']])(
     'prints the help of %s, with --json and the exit codes, exit 0',
     async (name) => {
       const io = fakeIO();

@@ -5,12 +5,25 @@
 import { ApiError, isAbortError } from './api-client.ts';
 import { EXIT_CODES_HELP, ExitCodes, type CliIO, type Command } from './cli-io.ts';
 import { ENVIRONMENT_HELP } from './command-line.ts';
+import { cancelCommand } from './commands/cancel.command.ts';
 import { downloadCommand } from './commands/download.command.ts';
 import { echoCommand } from './commands/echo.command.ts';
+import { lsCommand } from './commands/ls.command.ts';
+import { retryCommand } from './commands/retry.command.ts';
+import { statusCommand } from './commands/status.command.ts';
+import { watchCommand } from './commands/watch.command.ts';
 import { UsageError } from './usage-error.ts';
 
 /** Every command, by name. Add new ones here. */
-export const COMMANDS: readonly Command[] = [downloadCommand, echoCommand];
+export const COMMANDS: readonly Command[] = [
+  downloadCommand,
+  lsCommand,
+  statusCommand,
+  watchCommand,
+  cancelCommand,
+  retryCommand,
+  echoCommand,
+];
 
 export function usage(commands: readonly Command[] = COMMANDS): string {
   const width = Math.max(...commands.map((command) => command.name.length));
