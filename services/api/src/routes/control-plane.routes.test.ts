@@ -22,6 +22,21 @@ async function list(query = ''): Promise<DownloadList> {
   return HttpContracts.downloadList.parse(response.json());
 }
 
+describe('OpenAPI', () => {
+  it('documents the list, the retry and the Idempotency-Key header', async () => {
+    const spec = (await testApp.app.inject('/docs/json')).json();
+    expect(spec.paths['/v1/downloads'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'cursor',
+      'limit',
+      'state',
+    ]);
+    expect(spec.paths['/v1/downloads/{id}/retry'].post.responses).toHaveProperty('409');
+    expect(spec.paths['/v1/downloads'].post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]),
+    );
+  });
+});
+
 describe('GET /v1/downloads', () => {
   it('answers an empty list', async () => {
     expect(await list()).toEqual({ items: [], nextCursor: null });
