@@ -76,3 +76,10 @@ export {
   Problem,
   RetryQuery,
 } from './http-api.ts';
+export {
+  CANCELLED_EVENT,
+  CANCELLED_MARK_TTL_MS,
+  DOWNLOAD_CANCELLED_REASON,
+  cancelChannel,
+  cancelledKey,
+} from './cancellation.ts';
