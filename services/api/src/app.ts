@@ -9,6 +9,7 @@ import { type FlagStore } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiConfig } from './config.ts';
+import type { OnDownloadCancelled } from './downloads/cancel-download.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Told once when a download is cancelled, with its counts (for the per-download index). */
+  onDownloadCancelled?: OnDownloadCancelled;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -87,6 +90,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     hub,
     chunkSize: deps.config.chunkSize,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.onDownloadCancelled ? { onCancelled: deps.onDownloadCancelled } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });
   return app;

@@ -4,9 +4,11 @@
 // The feed reads Redis only while someone follows: the first subscription starts it,
 // and it stops a short linger after the last one has gone (so back-to-back followers
 // do not pay a reconnect each). Progress comes from chunk jobs (queue `flags`) and from
-// single-job downloads (queue `downloads`). follow-download.ts turns a subscription into
+// single-job downloads (queue `downloads`); a cancel is a `cancelled` entry the API
+// adds to the `downloads` stream. follow-download.ts turns a subscription into
 // one download's event stream.
 import {
+  CANCELLED_EVENT,
   Contracts,
   downloadIdOfChunkJob,
   type DownloadSummary,
@@ -19,7 +21,8 @@ import type { DownloadEventFeed } from '../queues/download-queues.ts';
 export type HubEvent =
   | { type: 'outcomes'; outcomes: FlagOutcome[] }
   | { type: 'completed'; summary: DownloadSummary | undefined }
-  | { type: 'failed'; reason: string };
+  | { type: 'failed'; reason: string }
+  | { type: 'cancelled' };
 
 export interface Subscription extends AsyncIterable<HubEvent> {
   /**
@@ -121,12 +124,15 @@ export function createDownloadEventHub(
   // QueueEvents' `failed` is final: a job that will be retried is `delayed`/`waiting` instead.
   const onDownloadFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) =>
     dispatch(jobId, () => ({ type: 'failed', reason: failedReason }));
+  // The API's cancel script appends it (download-cancellation.ts).
+  const onDownloadCancelled = ({ jobId }: { jobId: string }) => dispatch(jobId, () => ({ type: 'cancelled' }));
 
   events.flags.on('progress', onChunkProgress);
   events.flags.on('completed', onChunkCompleted);
   events.downloads.on('progress', onDownloadProgress);
   events.downloads.on('completed', onDownloadCompleted);
   events.downloads.on('failed', onDownloadFailed);
+  events.downloads.on(CANCELLED_EVENT, onDownloadCancelled);
 
   const open = new Set<Subscription>();
   let reading = false;
@@ -185,6 +191,7 @@ export function createDownloadEventHub(
       events.downloads.off('progress', onDownloadProgress);
       events.downloads.off('completed', onDownloadCompleted);
       events.downloads.off('failed', onDownloadFailed);
+      events.downloads.off(CANCELLED_EVENT, onDownloadCancelled);
       reading = false;
       await events.stop();
     },

@@ -1,5 +1,5 @@
 // Following one download, for its Server-Sent Events: `status` first, then `progress`
-// as flags are decided, then `completed` (or `failed`) and the end, each a DownloadEvent
+// as flags are decided, then `completed` (or `failed`, or `cancelled`) and the end, each a DownloadEvent
 // of the public API (@flagship/common). A follow subscribes to the event hub, waits until
 // the hub's feed is reading, and only then reads its first snapshot, the hub buffering
 // what arrives meanwhile, so no event falls between the snapshot and the subscription.
@@ -125,18 +125,21 @@ async function finishedStatus(
     return toDownloadStatus({ ...snapshot, state: 'completed', returnValue: event.summary, finishedAt: now() }, now());
   }
   const latest = await deps.queues.readSnapshot(downloadId).catch(() => undefined);
-  const fallback = {
-    ...snapshot,
-    state: event.type,
-    ...(event.type === 'failed' ? { failedReason: event.reason } : {}),
-  };
+  // A cancelled download stays cancelled, whatever its job does after.
+  const latestStatus = latest === undefined ? undefined : toDownloadStatus(latest, now());
+  if (latestStatus?.state === 'cancelled') return latestStatus;
+  const fallback =
+    event.type === 'cancelled'
+      ? { ...snapshot, cancelledAt: now() }
+      : { ...snapshot, state: event.type, ...(event.type === 'failed' ? { failedReason: event.reason } : {}) };
   return toDownloadStatus(latest?.state === event.type ? latest : fallback, now());
 }
 
 function isFinished(status: DownloadStatus): boolean {
-  return status.state === 'completed' || status.state === 'failed';
+  return status.state === 'completed' || status.state === 'failed' || status.state === 'cancelled';
 }
 
 function finalEvent(status: DownloadStatus): DownloadEvent {
+  if (status.state === 'cancelled') return { event: 'cancelled', data: status };
   return status.state === 'failed' ? { event: 'failed', data: status } : { event: 'completed', data: status };
 }

@@ -38,7 +38,16 @@ export interface DownloadSnapshot {
   returnValue?: unknown;
   failedReason?: string;
   chunks: ChunkSnapshot[];
+  /** When the download was cancelled (its mark in Redis), ms since the epoch. */
+  cancelledAt?: number;
 }
+
+/**
+ * What a cancel found: `cancelled` (marked now, at `at`), `already` (marked before, at
+ * `at`), `finished` (completed or failed first: nothing changed) or `missing`.
+ */
+export type CancelMark =
+  { outcome: 'cancelled' | 'already'; at: number } | { outcome: 'finished' } | { outcome: 'missing' };
 
 /** Anything with EventEmitter's on/off: BullMQ's QueueEvents, or a plain emitter in tests. */
 export interface EventSourceLike {
@@ -73,6 +82,11 @@ export interface DownloadQueues {
   addDownload(jobs: DownloadJobs): Promise<void>;
   /** The download's jobs, or undefined when there is no such download. */
   readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined>;
+  /**
+   * Cancels a download unless its job has finished: marks it, tells the followers and
+   * every worker, removes its chunks that no worker holds (cancel-download.ts).
+   */
+  cancelDownload(downloadId: string, atMs: number): Promise<CancelMark>;
   /** Resolves when Redis answers PING in time; throws QueueUnavailableError otherwise. */
   ping(): Promise<void>;
   /** The event streams of both queues, for the process's one event hub. */

@@ -9,7 +9,7 @@
 // readers begin right after it, so every event added after `start` resolves is read,
 // however late the reader's first XREAD reaches Redis.
 import { EventEmitter } from 'node:events';
-import { QueueNames } from '@flagship/common';
+import { CANCELLED_EVENT, QueueNames } from '@flagship/common';
 import { type Logger } from '@flagship/runtime';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -26,8 +26,8 @@ export interface OnDemandQueueEventsOptions {
   guarded<T>(what: string, operation: () => Promise<T>): Promise<T>;
 }
 
-/** The QueueEvents events the API relays; others are not forwarded. */
-const RELAYED = ['progress', 'completed', 'failed'] as const;
+/** The QueueEvents events the API relays (the last is the API's own, on a cancel); others are not forwarded. */
+const RELAYED = ['progress', 'completed', 'failed', CANCELLED_EVENT] as const;
 const STREAMS = [QueueNames.downloads, QueueNames.flags] as const;
 type StreamName = (typeof STREAMS)[number];
 
@@ -61,8 +61,10 @@ export function createOnDemandQueueEvents(
   function startReader(name: StreamName, lastEventId: string): QueueEvents {
     const reader = new QueueEvents(name, { connection: eventsConnection, prefix, lastEventId });
     reader.on('error', (error: Error) => logger.debug({ queue: name, err: error.message }, 'event stream error'));
+    // Typed for BullMQ's own events only; a custom one (the cancel) is emitted all the same.
+    const events = reader as unknown as EventEmitter;
     for (const event of RELAYED) {
-      reader.on(event, (args: unknown) => emitters[name].emit(event, args));
+      events.on(event, (args: unknown) => emitters[name].emit(event, args));
     }
     return reader;
   }

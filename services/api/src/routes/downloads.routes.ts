@@ -1,4 +1,4 @@
-// /v1/downloads: submit a download, read its status, follow it live (SSE). Thin
+// /v1/downloads: submit a download, read its status, follow it live (SSE), cancel it. Thin
 // handlers: each calls one logic function from ../downloads. Every body and event is
 // serialized with its schema from the public API's shapes in @flagship/common.
 import {
@@ -11,6 +11,7 @@ import {
   DownloadStatus,
 } from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { cancelDownload, type OnDownloadCancelled } from '../downloads/cancel-download.ts';
 import type { DownloadEventHub } from '../downloads/download-event-hub.ts';
 import { followDownload } from '../downloads/follow-download.ts';
 import { getDownloadStatus } from '../downloads/download-status.ts';
@@ -35,10 +36,12 @@ export interface DownloadsRoutesOptions {
   hub: DownloadEventHub;
   chunkSize: number;
   now?: () => number;
+  /** Told when a download is cancelled (the per-download index's hook). */
+  onCancelled?: OnDownloadCancelled;
 }
 
 export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> = async (app, options) => {
-  const { queues, hub, chunkSize, now } = options;
+  const { queues, hub, chunkSize, now, onCancelled } = options;
 
   app.post(
     '/v1/downloads',
@@ -75,6 +78,32 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
       },
     },
     (request) => getDownloadStatus(request.params.id, { queues, ...(now ? { now } : {}) }),
+  );
+
+  app.delete(
+    '/v1/downloads/:id',
+    {
+      schema: {
+        summary: 'Cancel a download',
+        description:
+          'Stops the download on every worker: queued chunks are removed, running ones stop within about a ' +
+          'second (their origin requests are aborted, no new flag starts). Flags already saved stay and are ' +
+          'listed. Answers the status, `cancelled`, with the counts so far; the event stream sends `cancelled` ' +
+          'and ends. Cancelling again answers the same. A download that already completed or failed: 409.',
+        tags: ['downloads'],
+        params: DownloadIdParams,
+        response: { 202: DownloadStatus, ...problemResponses(400, 404, 409, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const status = await cancelDownload(request.params.id, {
+        queues,
+        logger: request.log,
+        ...(now ? { now } : {}),
+        ...(onCancelled ? { onCancelled } : {}),
+      });
+      return reply.code(202).send(status);
+    },
   );
 
   app.get(

@@ -3,7 +3,7 @@
 // feed that counts its starts and stops.
 import { EventEmitter } from 'node:events';
 import type { DownloadJobs } from '@flagship/common';
-import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
+import type { CancelMark, DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
 
 export interface FakeDownloadQueues extends DownloadQueues {
   /** Every download added, in order. */
@@ -15,6 +15,8 @@ export interface FakeDownloadQueues extends DownloadQueues {
   /** Called after each snapshot read starts, before it resolves: lets a test publish events "in between". */
   onReadSnapshot?: (downloadId: string) => void;
   closeCalls: number;
+  /** Every cancelDownload call: [id, at]. A snapshot gets cancelledAt unless it is completed or failed. */
+  readonly cancels: [string, number][];
 }
 
 export function createFakeDownloadQueues(overrides: Partial<Pick<DownloadQueues, 'ping' | 'addDownload'>> = {}) {
@@ -37,6 +39,16 @@ export function createFakeDownloadQueues(overrides: Partial<Pick<DownloadQueues,
       },
     },
     closeCalls: 0,
+    cancels: [],
+    async cancelDownload(downloadId, atMs): Promise<CancelMark> {
+      fake.cancels.push([downloadId, atMs]);
+      const snapshot = fake.snapshots.get(downloadId);
+      if (snapshot === undefined) return { outcome: 'missing' };
+      if (snapshot.cancelledAt !== undefined) return { outcome: 'already', at: snapshot.cancelledAt };
+      if (snapshot.state === 'completed' || snapshot.state === 'failed') return { outcome: 'finished' };
+      fake.snapshots.set(downloadId, { ...snapshot, cancelledAt: atMs });
+      return { outcome: 'cancelled', at: atMs };
+    },
     async addDownload(jobs) {
       if (overrides.addDownload) return overrides.addDownload(jobs);
       fake.added.push(jobs);
