@@ -1,7 +1,8 @@
 // The whole pipeline in this process, as main.ts files wire it: the Flagship origin
 // (real generated flags, optional faults), the worker and the API listening on
 // 127.0.0.1:0, all on one Redis with a fresh queue prefix. Tests reach it over HTTP
-// like a user would.
+// like a user would. Several worker processes are stood for by several worker sets,
+// each with its own Redis connections (and so its own cancel subscriber).
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,17 +16,25 @@ import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
 import {
   DEFAULT_DATA_DIR,
   createOriginServer,
+  type FlagRequest,
   generateFlags,
   loadFlagDataSet,
   type FaultOptions,
   type FlagDataSet,
 } from '@flagship/origin';
-import { createFlagWorkers, createOriginDispatcher, loadConfig as loadWorkerConfig } from '@flagship/worker';
+import {
+  createFlagWorkers,
+  createOriginDispatcher,
+  loadConfig as loadWorkerConfig,
+  type FlagWorkers,
+} from '@flagship/worker';
 
 export interface Pipeline {
   api: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
+  /** The queues' key prefix (fresh per pipeline). */
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +47,10 @@ export interface PipelineOptions {
   /** Worker environment overrides, as strings like the real environment. */
   workerEnv?: Record<string, string>;
   chunkSize?: number;
+  /** Worker sets, each as a worker process would be. Default 1. */
+  workers?: number;
+  /** Told of every flag request the origin receives. */
+  onOriginRequest?: (request: FlagRequest) => void;
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -62,6 +75,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     dataSet: withoutCodes(data, options.missingCodes ?? []),
     ...options.faults,
     logger: silentLogger(),
+    ...(options.onOriginRequest ? { onFlagRequest: options.onOriginRequest } : {}),
   });
   await origin.listen({ port: 0, host: '127.0.0.1' });
   const originUrl = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}/data/flags`;
@@ -73,19 +87,25 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     RETRY_BASE_DELAY_MS: '5',
     ...options.workerEnv,
   });
-  const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+  const workerConnections: Redis[] = [];
+  const workers: FlagWorkers[] = [];
   const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
-  const workers = createFlagWorkers({
-    config: workerConfig,
-    connection: workerConnection,
-    dispatcher,
-    store,
-    logger: silentLogger(),
-    prefix,
-  });
-  workers.run();
-  await workers.waitUntilReady();
+  for (let i = 0; i < (options.workers ?? 1); i++) {
+    const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+    workerConnections.push(workerConnection);
+    const set = createFlagWorkers({
+      config: workerConfig,
+      connection: workerConnection,
+      dispatcher,
+      store,
+      logger: silentLogger(),
+      prefix,
+    });
+    workers.push(set);
+    set.run();
+    await set.waitUntilReady();
+  }
 
   const producer = new Redis(options.redisUrl, redisOptions('producer'));
   const events = new Redis(options.redisUrl, redisOptions('events'));
@@ -100,16 +120,20 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // The order of main.ts: intake first, then work, then connections.
   closers.push(
     { name: 'api', close: () => app.close() },
-    { name: 'workers', close: () => workers.close() },
+    { name: 'workers', close: () => Promise.all(workers.map((set) => set.close())) },
     { name: 'origin', close: () => origin.close() },
     { name: 'dispatcher', close: () => dispatcher.close() },
-    { name: 'redis', close: () => Promise.all([producer.quit(), events.quit(), workerConnection.quit()]) },
+    {
+      name: 'redis',
+      close: () => Promise.all([producer, events, ...workerConnections].map((connection) => connection.quit())),
+    },
     { name: 'downloads', close: () => rm(downloadsDir, { recursive: true, force: true }) },
   );
   return {
     api: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     downloadsDir,
     dataSet: data,
+    prefix,
     close: () => closeAll(closers),
   };
 }
