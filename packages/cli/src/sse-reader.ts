@@ -4,12 +4,16 @@
 export interface SseEvent {
   event: string;
   data: string;
+  /** The event's `id:`, when it has one. */
+  id?: string;
 }
 
 export interface ReadSseOptions {
   signal?: AbortSignal;
   /** Called with each event as it arrives. */
   onEvent?: (event: SseEvent) => void;
+  /** Sent as Last-Event-ID: the server resumes after that event. */
+  lastEventId?: string;
 }
 
 export async function readSse(
@@ -17,7 +21,9 @@ export async function readSse(
   until: (event: SseEvent) => boolean,
   options: ReadSseOptions = {},
 ): Promise<SseEvent[]> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: options.signal });
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+  const response = await fetch(url, { headers, signal: options.signal });
   if (!response.ok || response.body === null) throw new Error(`SSE ${url}: HTTP ${response.status}`);
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
@@ -45,6 +51,7 @@ export async function readSse(
 
 function parseFrame(frame: string): SseEvent | undefined {
   let event = 'message';
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of frame.split('\n')) {
     if (line.startsWith(':') || line === '') continue;
@@ -53,6 +60,8 @@ function parseFrame(frame: string): SseEvent | undefined {
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id') id = value;
   }
-  return data.length === 0 && event === 'message' ? undefined : { event, data: data.join('\n') };
+  if (data.length === 0 && event === 'message') return undefined;
+  return { event, data: data.join('\n'), ...(id === undefined ? {} : { id }) };
 }

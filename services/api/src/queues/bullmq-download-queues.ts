@@ -20,6 +20,7 @@ import {
 import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
 import { cancelInRedis, readCancelledAt } from './download-cancellation.ts';
+import { readDownloadEventsAfter } from './download-event-log.ts';
 import type { DownloadQueues } from './download-queues.ts';
 import { readDownloadSnapshot } from './download-snapshot-reader.ts';
 import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
@@ -100,6 +101,8 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
         const cancelledAt = await readCancelledAt(connection, prefix, downloadId);
         return cancelledAt === undefined ? snapshot : { ...snapshot, cancelledAt };
       }),
+    readEventsAfter: (downloadId, positions) =>
+      guarded('replaying events', () => readDownloadEventsAfter(connection, prefix, downloadId, positions)),
     cancelDownload: (downloadId, atMs) =>
       guarded('cancelling a download', () => cancelInRedis({ connection, prefix, downloads }, downloadId, atMs)),
     async ping() {

@@ -129,11 +129,18 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const stream = await followDownload(request.params.id, { hub, queues, ...(now ? { now } : {}) });
+      const lastEventId = request.headers['last-event-id'];
+      const stream = await followDownload(request.params.id, {
+        hub,
+        queues,
+        ...(now ? { now } : {}),
+        ...(typeof lastEventId === 'string' ? { lastEventId } : {}),
+      });
       reply.sse.onClose(() => stream.close());
-      for await (const { event, data } of stream) {
+      for await (const { id, event, data } of stream) {
         if (!reply.sse.isConnected) break;
         await reply.sse.send({
+          id,
           event,
           data: reply.serializeInput(data, EVENT_DATA_SCHEMAS[event] as Record<string, unknown>),
         });
