@@ -10,38 +10,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpContracts, QueueNames, redisOptions, type DownloadStatus } from '@flagship/common';
 import type { FlagRequest } from '@flagship/origin';
-import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { originDataSet, startPipeline, type Pipeline, type PipelineOptions } from './support/pipeline.ts';
+import { describe, expect, it } from 'vitest';
+import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse, type SseEvent } from './support/sse.ts';
 
-let redis: StartedRedisContainer;
-let pipeline: Pipeline | undefined;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  [redis] = await Promise.all([
-    new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
-    originDataSet(),
-  ]);
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-  await pipeline?.close();
-  pipeline = undefined;
-});
-
-afterAll(async () => {
-  await redis?.stop();
-});
-
-async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline> {
-  pipeline = await startPipeline({ redisUrl: redis.getConnectionUrl(), ...options });
-  return pipeline;
-}
+const files = pipelinePerTest();
+const { start } = files;
 
 /** An SSE event read off the wire, checked against the public shapes. */
 function parsed(event: SseEvent | undefined) {
@@ -69,12 +45,10 @@ async function status(p: Pipeline, id: string): Promise<DownloadStatus> {
 
 /** Resolves when the download's own job has failed for good (a cancelled download's job ends so). */
 async function downloadJobFailed(p: Pipeline, id: string): Promise<string> {
-  const connection = new Redis(redis.getConnectionUrl(), redisOptions('events'));
+  const connection = new Redis(files.redisUrl(), redisOptions('events'));
   const events = new QueueEvents(QueueNames.downloads, { connection, prefix: p.prefix });
-  cleanups.push(
-    () => connection.quit(),
-    () => events.close(),
-  );
+  files.afterThisTest(() => connection.quit());
+  files.afterThisTest(() => events.close());
   await events.waitUntilReady();
   const failed = new Promise<string>((resolve) =>
     events.on('failed', ({ jobId, failedReason }) => {

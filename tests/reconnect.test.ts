@@ -4,31 +4,13 @@
 // replayed from the queues' event streams rather than a fresh status; when the streams
 // were trimmed past its id, it gets a fresh status instead.
 import { HttpContracts, QueueNames, redisOptions, type DownloadEvent } from '@flagship/common';
-import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { originDataSet, startPipeline, type Pipeline } from './support/pipeline.ts';
+import { describe, expect, it } from 'vitest';
+import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse, type SseEvent } from './support/sse.ts';
 
-let redis: StartedRedisContainer;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  [redis] = await Promise.all([
-    new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
-    originDataSet(),
-  ]);
-});
-
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
-});
-
-afterAll(async () => {
-  await redis?.stop();
-});
+const files = pipelinePerTest();
 
 const CODES = ['AR', 'AT', 'AU', 'BE', 'BR', 'CA', 'CH', 'CL', 'CN', 'CO', 'CZ', 'DE', 'DK', 'EG', 'ES', 'FI'];
 const isEnd = (event: SseEvent) => ['completed', 'failed', 'cancelled'].includes(event.event);
@@ -54,8 +36,7 @@ function toldCodes(events: readonly Identified[]): string[] {
 
 async function startSlowDownload(): Promise<{ p: Pipeline; id: string; events: string }> {
   // One flag at a time in each of 2 chunks, ~60 ms a flag: a progress event every few ms.
-  pipeline = await startPipeline({
-    redisUrl: redis.getConnectionUrl(),
+  const pipeline = await files.start({
     chunkSize: 8,
     faults: { delayMs: [40, 80] },
     workerEnv: { WORKER_CONCURRENCY: '2', FLAG_CONCURRENCY: '1' },
@@ -106,7 +87,7 @@ describe('GET /v1/downloads/:id/events with Last-Event-ID', () => {
   it('sends a fresh status when the event streams were trimmed past the id', async () => {
     const { p, events: url } = await startSlowDownload();
     const before = await readThenDrop(url, 2);
-    const connection = new Redis(redis.getConnectionUrl(), redisOptions('worker'));
+    const connection = new Redis(files.redisUrl(), redisOptions('worker'));
     const flags = new Queue(QueueNames.flags, { connection, prefix: p.prefix });
     try {
       await moreProgress(url, 1);

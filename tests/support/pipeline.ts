@@ -13,6 +13,8 @@ import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
 import { createLocalFlagStore, redisOptions } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   DEFAULT_DATA_DIR,
   createOriginServer,
@@ -135,5 +137,50 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     dataSet: data,
     prefix,
     close: () => closeAll(closers),
+  };
+}
+
+export interface PipelinePerTest {
+  /** Starts this test's pipeline on the file's Redis; it is closed after the test. */
+  start(options?: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline>;
+  /** The file's Redis, for a test's own connections. */
+  redisUrl(): string;
+  /** Runs after this test, before its pipeline closes (last registered, first run). */
+  afterThisTest(cleanup: () => Promise<unknown>): void;
+}
+
+/**
+ * Call at the top of a test file: one Redis container for the file (started with the
+ * origin's data set before its tests, stopped after them) and a pipeline per test.
+ */
+export function pipelinePerTest(): PipelinePerTest {
+  let redis: StartedRedisContainer | undefined;
+  let pipeline: Pipeline | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    [redis] = await Promise.all([
+      new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
+      originDataSet(),
+    ]);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const redisUrl = () => {
+    if (redis === undefined) throw new Error('Redis is not started yet');
+    return redis.getConnectionUrl();
+  };
+  return {
+    redisUrl,
+    async start(options = {}) {
+      pipeline = await startPipeline({ redisUrl: redisUrl(), ...options });
+      return pipeline;
+    },
+    afterThisTest: (cleanup) => void cleanups.push(cleanup),
   };
 }
