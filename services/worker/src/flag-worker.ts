@@ -5,6 +5,7 @@
 // rest back to the queue. Every job runs tracked by the process's cancel listener
 // (cancel-listener.ts), so a cancelled download's jobs stop here too.
 import {
+  DOWNLOAD_CANCELLED_REASON,
   QUEUE_PREFIX,
   QueueNames,
   downloadIdOfChunkJob,
@@ -167,9 +168,12 @@ function jobRun(token: string | undefined, signal: AbortSignal | undefined, canc
 function listen(worker: Worker, log: Logger): void {
   // Without an 'error' listener an EventEmitter error would crash the process.
   worker.on('error', (err) => log.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade, downloadId: downloadIdOf(job) }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    const ids = { jobId: job?.id, downloadId: downloadIdOf(job) };
+    // A cancelled download's job ends so on purpose: not a failure to warn about.
+    if (err.message === DOWNLOAD_CANCELLED_REASON) return log.info(ids, 'job ended: download cancelled');
+    log.warn({ err, ...ids, attemptsMade: job?.attemptsMade }, 'job failed');
+  });
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: taken back'));
 }
 
