@@ -8,7 +8,6 @@ import {
   DOWNLOAD_STATES,
   downloadIndex,
   downloadIndexKeys,
-  recordCancelled,
   type DownloadIndex,
   type DownloadState,
   type ListPosition,
@@ -92,11 +91,11 @@ describe('transitions', () => {
   it('keeps a finished state final: a late worker neither advances nor completes a cancelled download', async () => {
     await index.submitted({ id: 'c', total: 2, createdAt: T0 });
     await index.advanced('c', { done: 1, saved: 1, notFound: 0, failed: 0 });
-    expect(await recordCancelled(redis, 'c', undefined, { prefix, retention: KEEP, now: T0 + 1 })).toBe(true);
+    expect(await index.finished('c', { state: 'cancelled', finishedAt: T0 + 1, retention: KEEP })).toBe(true);
     expect(await index.advanced('c', { done: 1, saved: 1, notFound: 0, failed: 0 })).toBe(false);
     const counts = { done: 2, saved: 2, notFound: 0, failed: 0 };
     expect(await index.finished('c', { state: 'completed', counts, finishedAt: T0 + 2, retention: KEEP })).toBe(false);
-    expect(await recordCancelled(redis, 'c', counts, { prefix, retention: KEEP, now: T0 + 3 })).toBe(false);
+    expect(await index.finished('c', { state: 'cancelled', counts, finishedAt: T0 + 3, retention: KEEP })).toBe(false);
     expect(await index.read('c')).toMatchObject({ state: 'cancelled', done: 1, saved: 1, finishedAt: T0 + 1 });
     expect(await membership('c')).toEqual({ all: true, states: ['cancelled'] });
   });
@@ -104,8 +103,8 @@ describe('transitions', () => {
   it('records a cancel with the counts it is given', async () => {
     await index.submitted({ id: 'q', total: 4, createdAt: T0 });
     const counts = { done: 1, saved: 0, notFound: 1, failed: 0 };
-    expect(await recordCancelled(redis, 'q', counts, { prefix })).toBe(true);
-    expect(await index.read('q')).toMatchObject({ state: 'cancelled', ...counts, finishedAt: expect.any(Number) });
+    expect(await index.finished('q', { state: 'cancelled', counts, finishedAt: T0 + 5, retention: KEEP })).toBe(true);
+    expect(await index.read('q')).toMatchObject({ state: 'cancelled', ...counts, finishedAt: T0 + 5 });
   });
 
   it('ignores advances of an unknown download, and creates a finished one the submit never recorded', async () => {

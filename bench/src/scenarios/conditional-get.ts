@@ -1,4 +1,4 @@
-// Conditional GET (issue 10, point 5): every country downloaded twice in a row against
+// Conditional GET: every country downloaded twice in a row against
 // the bundled origin, as a user would (POST → `completed` over the API's event stream,
 // one worker process with the production node flags), first with an empty downloads
 // folder and no remembered validators, then again. Reports, median of several pairs:

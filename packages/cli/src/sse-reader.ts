@@ -14,6 +14,8 @@ export interface ReadSseOptions {
   headers?: Record<string, string>;
   /** Called with each event as it arrives. */
   onEvent?: (event: SseEvent) => void;
+  /** Sent as Last-Event-ID: the server resumes after that event. */
+  lastEventId?: string;
 }
 
 /** Opens `url` as an event stream and reads it (see readEventStream). */
@@ -22,10 +24,9 @@ export async function readSse(
   until: (event: SseEvent) => boolean,
   options: ReadSseOptions = {},
 ): Promise<SseEvent[]> {
-  const response = await fetch(url, {
-    headers: { ...options.headers, accept: 'text/event-stream' },
-    signal: options.signal,
-  });
+  const headers: Record<string, string> = { ...options.headers, accept: 'text/event-stream' };
+  if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+  const response = await fetch(url, { headers, signal: options.signal });
   if (!response.ok || response.body === null) throw new Error(`SSE ${url}: HTTP ${response.status}`);
   return readEventStream(response.body, until, options.onEvent);
 }

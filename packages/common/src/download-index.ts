@@ -438,22 +438,3 @@ export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): Down
     },
   };
 }
-
-/**
- * A download was cancelled: the cancel's one call into the index. Moves it from queued
- * or running to cancelled with the counts it had (a finished download stays as it
- * ended: returns false), and prunes by the retention like every finish.
- */
-export function recordCancelled(
-  redis: Redis,
-  id: string,
-  counts?: DownloadCounts,
-  options: { prefix?: string; retention?: Retention; now?: number } = {},
-): Promise<boolean> {
-  return downloadIndex(redis, options.prefix).finished(id, {
-    state: 'cancelled',
-    ...(counts === undefined ? {} : { counts }),
-    finishedAt: options.now ?? Date.now(),
-    retention: options.retention ?? DEFAULT_RETENTION,
-  });
-}

@@ -61,7 +61,6 @@ export {
   downloadIndexKeys,
   downloadRecordFields,
   parseDownloadRecord,
-  recordCancelled,
   type DownloadCounts,
   type DownloadIndex,
   type DownloadPage,
@@ -107,3 +106,10 @@ export {
   RetryQuery,
   SubmitDownloadHeaders,
 } from './http-api.ts';
+export {
+  CANCELLED_EVENT,
+  CANCELLED_MARK_TTL_MS,
+  DOWNLOAD_CANCELLED_REASON,
+  cancelChannel,
+  cancelledKey,
+} from './cancellation.ts';

@@ -40,7 +40,7 @@ export const WorkerEnvSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
-  // Bounds and politeness of flag downloads (issue 10).
+  // Bounds and politeness of flag downloads (docs/architecture.md, "Download one flag").
   FLAG_DEADLINE_MS: integer(
     30_000,
     100,

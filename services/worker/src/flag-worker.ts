@@ -2,11 +2,14 @@
 // chunk worker (queue `flags`) runs chunk jobs; the download worker (queue `downloads`)
 // runs download jobs of both shapes. Nothing is started here: `run()` starts, `close()`
 // stops taking jobs, lets running ones finish within the grace period, then hands the
-// rest back to the queue.
+// rest back to the queue. Every job runs tracked by the process's cancel listener
+// (cancel-listener.ts), so a cancelled download's jobs stop here too.
 import {
+  DOWNLOAD_CANCELLED_REASON,
   QUEUE_PREFIX,
   QueueNames,
   downloadIndex,
+  downloadIdOfChunkJob,
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
@@ -17,13 +20,14 @@ import { once, withTimeout, type Logger } from '@flagship/runtime';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
+import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';
 import { createDownloadIndexWriter } from './downloads/index-writer.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
 import { handleChunkJob } from './handlers/chunk-job.ts';
 import type { ChunkRunDeps } from './handlers/chunk-run.ts';
 import { handleDownloadJob } from './handlers/download-job.ts';
-import { HAND_BACK, type JobRun } from './handlers/job-run.ts';
+import { HAND_BACK, type JobRun, type RunCancellation } from './handlers/job-run.ts';
 import { createDownloadPolicies } from './flags/download-policies.ts';
 
 export interface FlagWorkersOptions {
@@ -63,7 +67,7 @@ export interface FlagWorkers {
    * both workers even when one fails; a second call returns the first call's promise.
    */
   close(): Promise<void>;
-  /** Resolves when both workers are connected (tests wait for it before adding jobs). */
+  /** Resolves when both workers are connected and cancels are heard (tests wait for it before adding jobs). */
   waitUntilReady(): Promise<void>;
 }
 
@@ -105,23 +109,41 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  const cancels = createCancelListener({ connection, prefix, logger: logger.child({ component: 'cancel-listener' }) });
+  /** Runs a job tracked under its download, so that a cancel of that download aborts it. */
+  const tracked = <T>(
+    worker: JobCanceller,
+    job: Job,
+    downloadId: string | undefined,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    handle: (run: JobRun) => Promise<T>,
+  ): Promise<T> =>
+    downloadId === undefined || job.id === undefined
+      ? handle(jobRun(token, signal))
+      : cancels.track(downloadId, job.id, worker, (cancellation) => handle(jobRun(token, signal, cancellation)));
 
-  const chunkWorker = new Worker<ChunkJobData, ChunkResult>(
+  const chunkWorker: Worker<ChunkJobData, ChunkResult> = new Worker<ChunkJobData, ChunkResult>(
     QueueNames.flags,
     // Three parameters: bullmq passes an AbortSignal only to processors that take one.
-    (job, token, signal) => handleChunkJob(job, jobRun(token, signal), { ...chunkDeps, logger }),
+    (job, token, signal) =>
+      tracked(chunkWorker, job, downloadIdOfChunkJob(job.id ?? ''), token, signal, (run) =>
+        handleChunkJob(job, run, { ...chunkDeps, logger }),
+      ),
     common,
   );
-  const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(
+  const downloadWorker: Worker<DownloadJobData, DownloadSummary> = new Worker<DownloadJobData, DownloadSummary>(
     QueueNames.downloads,
     (job, token, signal) =>
-      handleDownloadJob(job, jobRun(token, signal), {
-        ...chunkDeps,
-        logger,
-        prefix,
-        readChunkJob: (jobId) => flagsQueue.getJob(jobId),
-        downloadIndex: indexWriter,
-      }),
+      tracked(downloadWorker, job, job.id, token, signal, (run) =>
+        handleDownloadJob(job, run, {
+          ...chunkDeps,
+          logger,
+          prefix,
+          readChunkJob: (jobId) => flagsQueue.getJob(jobId),
+          downloadIndex: indexWriter,
+        }),
+      ),
     common,
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
@@ -154,26 +176,34 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
         chunkWorker.cancelAllJobs(HAND_BACK);
         downloadWorker.cancelAllJobs(HAND_BACK);
       }
-      const results = [...(await closed), ...(await Promise.allSettled([flagsQueue.close()]))];
+      const results = [...(await closed), ...(await Promise.allSettled([flagsQueue.close(), cancels.close()]))];
       const failure = results.find((result) => result.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
     }),
     async waitUntilReady() {
-      await Promise.all([chunkWorker.waitUntilReady(), downloadWorker.waitUntilReady(), flagsQueue.waitUntilReady()]);
+      await Promise.all([
+        chunkWorker.waitUntilReady(),
+        downloadWorker.waitUntilReady(),
+        flagsQueue.waitUntilReady(),
+        cancels.waitUntilReady(),
+      ]);
     },
   };
 }
 
-function jobRun(token: string | undefined, signal: AbortSignal | undefined): JobRun {
-  return { token, signal: signal ?? new AbortController().signal };
+function jobRun(token: string | undefined, signal: AbortSignal | undefined, cancellation?: RunCancellation): JobRun {
+  return { token, signal: signal ?? new AbortController().signal, ...(cancellation ? { cancellation } : {}) };
 }
 
 function listen(worker: Worker, log: Logger): void {
   // Without an 'error' listener an EventEmitter error would crash the process.
   worker.on('error', (err) => log.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade, downloadId: downloadIdOf(job) }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    const ids = { jobId: job?.id, downloadId: downloadIdOf(job) };
+    // A cancelled download's job ends so on purpose: not a failure to warn about.
+    if (err.message === DOWNLOAD_CANCELLED_REASON) return log.info(ids, 'job ended: download cancelled');
+    log.warn({ err, ...ids, attemptsMade: job?.attemptsMade }, 'job failed');
+  });
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: taken back'));
 }
 

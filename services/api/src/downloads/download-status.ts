@@ -1,11 +1,13 @@
 // A download's status for GET /v1/downloads/:id and the first SSE event: state, counts
 // and per-flag outcomes. Complete downloads are read from their job's summary; running
 // ones from the finished chunks' results plus the running chunks' cumulative progress
-// (a single-job download is its own one chunk).
+// (a single-job download is its own one chunk). A cancelled download reads like a
+// running one stopped at the cancel: the outcomes decided so far, `cancelled`.
 // Its shape, DownloadStatus, is the public API's (@flagship/common).
 // Pure: it reads a snapshot, so it is tested with fake job data.
 import {
   Contracts,
+  DOWNLOAD_CANCELLED_REASON,
   countOutcomes,
   reportLine,
   type DownloadLinks,
@@ -85,7 +87,53 @@ function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): Down
   };
 }
 
+/**
+ * When the download was cancelled: its mark, or, once the mark has expired, its job
+ * having failed for good because of the cancel.
+ */
+function cancelledAtOf(snapshot: DownloadSnapshot): number | undefined {
+  if (snapshot.cancelledAt !== undefined) return snapshot.cancelledAt;
+  if (snapshot.state === 'failed' && snapshot.failedReason === DOWNLOAD_CANCELLED_REASON) {
+    return snapshot.finishedAt ?? snapshot.createdAt;
+  }
+  return undefined;
+}
+
+/**
+ * A cancelled download stays cancelled whatever its job did after the cancel: failed
+ * for good by it (the usual end), or completed anyway (its last flag was decided as the
+ * cancel came; the counts are then the summary's). finishedAt is the cancel's time.
+ */
+function cancelledStatus(snapshot: DownloadSnapshot, cancelledAt: number): DownloadStatus {
+  const stopped =
+    snapshot.state === 'completed' && Contracts.downloadSummary.check(snapshot.returnValue)
+      ? fromSummary(snapshot, snapshot.returnValue)
+      : toDownloadStatus(
+          {
+            ...snapshot,
+            state: 'active',
+            cancelledAt: undefined,
+            // The single job failed by the cancel is no failed chunk: its undecided flags stay undecided.
+            chunks: snapshot.chunks.map((chunk) =>
+              chunk.status === 'failed' && chunk.failedReason === DOWNLOAD_CANCELLED_REASON
+                ? { ...chunk, status: 'pending' }
+                : chunk,
+            ),
+          },
+          Math.max(cancelledAt, snapshot.createdAt),
+        );
+  const { failedReason: _failedReason, ...status } = stopped;
+  return {
+    ...status,
+    state: 'cancelled',
+    finishedAt: new Date(cancelledAt).toISOString(),
+    message: `cancelled: ${reportLine(status, status.elapsedSeconds)}`,
+  };
+}
+
 export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): DownloadStatus {
+  const cancelledAt = cancelledAtOf(snapshot);
+  if (cancelledAt !== undefined) return cancelledStatus(snapshot, cancelledAt);
   if (snapshot.state === 'completed' && Contracts.downloadSummary.check(snapshot.returnValue)) {
     return fromSummary(snapshot, snapshot.returnValue);
   }

@@ -21,6 +21,8 @@ import {
 } from '@flagship/common';
 import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
+import { cancelInRedis, readCancelledAt } from './download-cancellation.ts';
+import { readDownloadEventsAfter } from './download-event-log.ts';
 import type { DownloadQueues } from './download-queues.ts';
 import { readDownloadSnapshot } from './download-snapshot-reader.ts';
 import { createRedisIdempotencyKeys } from './idempotency-keys.ts';
@@ -98,7 +100,17 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
       });
     },
     readSnapshot: (downloadId) =>
-      guarded('reading a download', () => readDownloadSnapshot({ prefix, downloads, flags }, downloadId)),
+      guarded('reading a download', async () => {
+        const snapshot = await readDownloadSnapshot({ prefix, downloads, flags }, downloadId);
+        if (snapshot === undefined) return undefined;
+        // The mark after the job: a job read as finished, with a mark, finished after the cancel.
+        const cancelledAt = await readCancelledAt(connection, prefix, downloadId);
+        return cancelledAt === undefined ? snapshot : { ...snapshot, cancelledAt };
+      }),
+    readEventsAfter: (downloadId, positions) =>
+      guarded('replaying events', () => readDownloadEventsAfter(connection, prefix, downloadId, positions)),
+    cancelDownload: (downloadId, atMs) =>
+      guarded('cancelling a download', () => cancelInRedis({ connection, prefix, downloads }, downloadId, atMs)),
     async ping() {
       await guarded('PING', () => connection.ping());
     },

@@ -16,6 +16,7 @@ export function createRedisDownloadIndex(options: RedisDownloadIndexOptions): Do
   const { guarded } = options;
   return {
     submitted: (download) => guarded('recording a download', () => index.submitted(download)),
+    finished: (id, finish) => guarded('recording the end of a download', () => index.finished(id, finish)),
     forget: (id) => guarded('forgetting a download', () => index.forget(id)),
     read: (id) => guarded('reading a download record', () => index.read(id)),
     page: (query) => guarded('listing downloads', () => index.page(query)),

@@ -1,4 +1,4 @@
-// /v1/downloads: submit a download, read its status, follow it live (SSE). Thin
+// /v1/downloads: submit a download, read its status, follow it live (SSE), cancel it. Thin
 // handlers: each calls one logic function from ../downloads. Every body and event is
 // serialized with its schema from the public API's shapes in @flagship/common.
 import {
@@ -15,6 +15,7 @@ import {
   type Retention,
 } from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { cancelDownload } from '../downloads/cancel-download.ts';
 import type { DownloadEventHub } from '../downloads/download-event-hub.ts';
 import { followDownload } from '../downloads/follow-download.ts';
 import { getDownloadStatus } from '../downloads/download-status.ts';
@@ -100,6 +101,33 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
     (request) => getDownloadStatus(request.params.id, { queues, ...(now ? { now } : {}) }),
   );
 
+  app.delete(
+    '/v1/downloads/:id',
+    {
+      schema: {
+        summary: 'Cancel a download',
+        description:
+          'Stops the download on every worker: queued chunks are removed, running ones stop within about a ' +
+          'second (their origin requests are aborted, no new flag starts). Flags already saved stay and are ' +
+          'listed. Answers the status, `cancelled`, with the counts so far; the event stream sends `cancelled` ' +
+          'and ends. Cancelling again answers the same. A download that already completed or failed: 409; one past ' +
+          'its retention: 410.',
+        tags: ['downloads'],
+        params: DownloadIdParams,
+        response: { 202: DownloadStatus, ...problemResponses(400, 404, 409, 410, 500, 503) },
+      },
+    },
+    async (request, reply) => {
+      const status = await cancelDownload(request.params.id, {
+        queues,
+        logger: request.log,
+        ...(options.retention ? { retention: options.retention } : {}),
+        ...(now ? { now } : {}),
+      });
+      return reply.code(202).send(status);
+    },
+  );
+
   app.get(
     '/v1/downloads/:id/events',
     {
@@ -123,11 +151,18 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
       },
     },
     async (request, reply) => {
-      const stream = await followDownload(request.params.id, { hub, queues, ...(now ? { now } : {}) });
+      const lastEventId = request.headers['last-event-id'];
+      const stream = await followDownload(request.params.id, {
+        hub,
+        queues,
+        ...(now ? { now } : {}),
+        ...(typeof lastEventId === 'string' ? { lastEventId } : {}),
+      });
       reply.sse.onClose(() => stream.close());
-      for await (const { event, data } of stream) {
+      for await (const { id, event, data } of stream) {
         if (!reply.sse.isConnected) break;
         await reply.sse.send({
+          id,
           event,
           data: reply.serializeInput(data, EVENT_DATA_SCHEMAS[event] as Record<string, unknown>),
         });

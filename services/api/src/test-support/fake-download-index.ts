@@ -11,6 +11,8 @@ export interface FakeDownloadIndex extends DownloadIndexPort {
   put(record: Partial<DownloadRecord> & Pick<DownloadRecord, 'id'>): DownloadRecord;
 }
 
+const FINISHED: ReadonlySet<DownloadState> = new Set(['completed', 'failed', 'cancelled']);
+
 /** Newest first; the same millisecond by descending id, as ZREVRANGE orders ties. */
 const newestFirst = (a: DownloadRecord, b: DownloadRecord) =>
   b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -39,6 +41,12 @@ export function createFakeDownloadIndex(): FakeDownloadIndex {
     async submitted(download) {
       if (records.has(download.id) || expired.has(download.id)) return false;
       put(download);
+      return true;
+    },
+    async finished(id, { state, counts, finishedAt }) {
+      const record = records.get(id);
+      if (record === undefined || FINISHED.has(record.state)) return false;
+      records.set(id, { ...record, ...counts, state, finishedAt });
       return true;
     },
     async forget(id) {

@@ -1,13 +1,14 @@
 // The worker's writes to the downloads' index (@flagship/common download-index.ts), the
 // list behind GET /v1/downloads: a download is running once one of its chunks starts,
 // its counts follow the chunks' progress reports, and it ends completed (the summary's
-// counts) or failed for good. Each finish prunes the index by the retention the
+// counts), failed for good, or cancelled. Each finish prunes the index by the retention the
 // download's job was added with (its removeOnComplete), so the index keeps what BullMQ
 // keeps, whatever this process's settings. Best effort: BullMQ stays the truth of a
 // download's jobs, so a write that fails is logged and never fails a job.
 import {
   Contracts,
   DEFAULT_RETENTION,
+  DOWNLOAD_CANCELLED_REASON,
   countOutcomes,
   retentionOfJob,
   type DownloadCounts,
@@ -28,7 +29,7 @@ export interface DownloadIndexWriter {
   chunkStarted(downloadId: string, previous: readonly FlagOutcome[]): (decided: readonly FlagOutcome[]) => void;
   /** The download's job returns this summary. */
   completed(job: Job, summary: DownloadSummary): Promise<void>;
-  /** The download's job failed for good (BullMQ will not retry it). */
+  /** The download's job failed for good (BullMQ will not retry it), or was ended by a cancel. */
   failed(job: Job): Promise<void>;
 }
 
@@ -107,6 +108,7 @@ export function createDownloadIndexWriter(options: DownloadIndexWriterOptions): 
         state: 'completed',
         counts: { done: summary.outcomes.length, ...countOutcomes(summary.outcomes) },
       }),
-    failed: (job) => finish(job, { state: 'failed' }),
+    // The API records a cancel itself; this covers a cancel whose own write failed.
+    failed: (job) => finish(job, { state: job.failedReason === DOWNLOAD_CANCELLED_REASON ? 'cancelled' : 'failed' }),
   };
 }
