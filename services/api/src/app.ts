@@ -8,10 +8,13 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { type FlagStore } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import { apiKeysPlugin } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
 import { flagsRoutes } from './routes/flags.routes.ts';
@@ -22,8 +25,12 @@ import { healthRoutes } from './routes/health.routes.ts';
 // (its `.default` is the unwrapped one, which would hide the route hook in a child scope).
 const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOptions>;
 
-/** The parts of ApiConfig the app itself uses (main.ts uses the rest). */
-export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'>;
+/**
+ * The parts of ApiConfig the app itself uses (main.ts uses the rest). Without apiKeys
+ * the API is open; without rateLimit (or with max 0) nothing is limited.
+ */
+export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'> &
+  Partial<Pick<ApiConfig, 'apiKeys' | 'rateLimit' | 'redisTimeoutMs'>>;
 
 export interface ApiDeps {
   config: AppConfig;
@@ -37,6 +44,8 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Where rate-limit counters live (the producer connection); default: in memory. */
+  rateLimitRedis?: Redis;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -74,6 +83,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Before every route: scopes and limits apply to routes registered after them.
+  await app.register(apiKeysPlugin, { keys: deps.config.apiKeys ?? [] });
+  const limit = deps.config.rateLimit;
+  if (limit !== undefined && limit.max > 0) {
+    await app.register(rateLimitPlugin, {
+      ...limit,
+      timeoutMs: deps.config.redisTimeoutMs ?? 1_000,
+      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    });
+  }
   await app.register(fastifySse, { heartbeatInterval: deps.config.sseHeartbeatMs });
 
   const hub = createDownloadEventHub(deps.queues.events, {

@@ -15,7 +15,20 @@ describe('loadConfig', () => {
       redisTimeoutMs: 1_000,
       sseHeartbeatMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      apiKeys: [],
+      rateLimit: { max: 0, windowMs: 60_000 },
     });
+  });
+
+  it('reads API keys (hashed) and the rate limit', () => {
+    const config = loadConfig({
+      API_KEYS: 'ops:0123456789abcdef0123:admin',
+      RATE_LIMIT_MAX: '100',
+      RATE_LIMIT_WINDOW_MS: '1000',
+    });
+    expect(config.apiKeys.map((key) => key.name)).toEqual(['ops']);
+    expect(JSON.stringify(config)).not.toContain('0123456789abcdef0123');
+    expect(config.rateLimit).toEqual({ max: 100, windowMs: 1_000 });
   });
 
   it('reads and coerces variables, treating empty strings as unset', () => {
@@ -30,6 +43,10 @@ describe('loadConfig', () => {
     ['CHUNK_SIZE', '0'],
     ['REDIS_URL', 'http://example.com'],
     ['LOG_LEVEL', 'loud'],
+    ['API_KEYS', 'ops:short:admin'],
+    ['API_KEYS', 'ops:0123456789abcdef0123:root'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -4,6 +4,7 @@
 import { LogLevelSchema, loadEnv } from '@flagship/common';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
+import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
 
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
@@ -32,6 +33,24 @@ export const ApiEnvSchema = Type.Object({
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
+  API_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'API keys as comma-separated name:key:scopes entries (scopes read, submit, admin joined by +); ' +
+        'unset: the API is open',
+    }),
+  ),
+  RATE_LIMIT_MAX: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Requests per RATE_LIMIT_WINDOW_MS per API key (per address when open); 0: no limit',
+  }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({
+    minimum: 100,
+    maximum: 86_400_000,
+    default: 60_000,
+    description: 'The rate limit window',
+  }),
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
@@ -46,6 +65,10 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** The keys from API_KEYS, hashed; empty: the API is open. */
+  apiKeys: readonly ApiKey[];
+  /** Requests per window per key (or address); max 0: no limit. */
+  rateLimit: Readonly<{ max: number; windowMs: number }>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
@@ -61,5 +84,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    apiKeys: parseApiKeys(raw.API_KEYS),
+    rateLimit: Object.freeze({ max: raw.RATE_LIMIT_MAX, windowMs: raw.RATE_LIMIT_WINDOW_MS }),
   });
 }

@@ -6,12 +6,7 @@
 // do not pay a reconnect each). Progress comes from chunk jobs (queue `flags`) and from
 // single-job downloads (queue `downloads`). follow-download.ts turns a subscription into
 // one download's event stream.
-import {
-  Contracts,
-  downloadIdOfChunkJob,
-  type DownloadSummary,
-  type FlagOutcome,
-} from '@flagship/common';
+import { Contracts, downloadIdOfChunkJob, type DownloadSummary, type FlagOutcome } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import type { DownloadEventFeed } from '../queues/download-queues.ts';
 
