@@ -8,3 +8,4 @@ export { DEFAULT_ECHO_TARGET, parseEchoTarget, type EchoTarget } from './command
 export { DEFAULT_API_URL, downloadCommand } from './commands/download.command.ts';
 export { runDownloadClient, type DownloadClientOptions } from './commands/download-client.ts';
 export { readSse, type ReadSseOptions, type SseEvent } from './sse-reader.ts';
+export { API_KEY_VARIABLE, apiAuthHeaders } from './api-auth.ts';

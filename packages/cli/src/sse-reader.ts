@@ -8,6 +8,8 @@ export interface SseEvent {
 
 export interface ReadSseOptions {
   signal?: AbortSignal;
+  /** Extra request headers (the API key). */
+  headers?: Record<string, string>;
   /** Called with each event as it arrives. */
   onEvent?: (event: SseEvent) => void;
 }
@@ -17,7 +19,10 @@ export async function readSse(
   until: (event: SseEvent) => boolean,
   options: ReadSseOptions = {},
 ): Promise<SseEvent[]> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: options.signal });
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...options.headers },
+    signal: options.signal,
+  });
   if (!response.ok || response.body === null) throw new Error(`SSE ${url}: HTTP ${response.status}`);
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();

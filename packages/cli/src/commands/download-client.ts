@@ -13,6 +13,7 @@ import {
   type DownloadRequest,
   type DownloadStatus,
 } from '@flagship/common';
+import { apiAuthHeaders, apiKeyHint } from '../api-auth.ts';
 import { ExitCodes, type CliIO } from '../cli-io.ts';
 import { readSse, type SseEvent } from '../sse-reader.ts';
 
@@ -40,6 +41,7 @@ export async function runDownloadClient(options: DownloadClientOptions, io: CliI
   let final: DownloadStatus | undefined;
   try {
     await readSse(new URL(accepted.links.events, options.api).href, isFinalEvent, {
+      headers: apiAuthHeaders(),
       onEvent: (frame: SseEvent) => {
         const event = parseDownloadEvent(frame);
         if (event.event === 'completed' || event.event === 'failed') final = event.data;
@@ -88,7 +90,7 @@ async function submit(options: DownloadClientOptions, io: CliIO): Promise<Downlo
   try {
     response = await fetch(new URL('/v1/downloads', options.api), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...apiAuthHeaders() },
       body: JSON.stringify(body),
     });
   } catch (error) {
@@ -100,7 +102,7 @@ async function submit(options: DownloadClientOptions, io: CliIO): Promise<Downlo
   const json: unknown = await response.json().catch(() => undefined);
   if (response.status !== 202) {
     const detail = HttpContracts.problem.check(json) ? json.detail : `HTTP ${response.status}`;
-    io.stderr.write(`flagship download: the API refused the download: ${detail}\n`);
+    io.stderr.write(`flagship download: the API refused the download: ${detail}${apiKeyHint(response.status)}\n`);
     return undefined;
   }
   try {

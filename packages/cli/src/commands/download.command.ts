@@ -18,6 +18,9 @@ Options:
   --no-follow    print the download's id and return at once
   -h, --help     show this help
 
+Environment: FLAGSHIP_API_KEY, the API key sent as "Authorization: Bearer <key>"
+(needed when the API has API_KEYS; the key needs the read and submit scopes).
+
 Exit code: 0 when every flag was saved or not found, 1 when some failed or the API
 cannot be reached, 2 for a wrong command line.
 
