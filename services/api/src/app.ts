@@ -13,7 +13,7 @@ import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { apiKeysPlugin } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
-import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
+import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
@@ -58,6 +58,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Two info lines per request (Fastify's default) cost two stdout writes per POST at
     // the default LOG_LEVEL; requests are logged once, at debug, in onResponse below.
     logController: new LogController({ disableRequestLogging: true }),
+    // Router errors (bad percent-encoding, over-long parameters) as problem+json too.
+    frameworkErrors: problemFrameworkErrors,
+    // A saved flag's name may take 255 bytes, percent-encoded up to three times as long
+    // (the router's default of 100 characters answered 414 for long country names).
+    routerOptions: { maxParamLength: 1_024 },
   })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
