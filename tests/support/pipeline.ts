@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
+import { buildApp, createBullmqDownloadQueues, type AppConfig } from '@flagship/api';
 import { createLocalFlagStore, redisOptions } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
@@ -26,6 +26,9 @@ export interface Pipeline {
   api: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
+  /** The origin's flags URL (ORIGIN_URL) and the queue prefix, for workers started elsewhere. */
+  originUrl: string;
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,10 @@ export interface PipelineOptions {
   /** Worker environment overrides, as strings like the real environment. */
   workerEnv?: Record<string, string>;
   chunkSize?: number;
+  /** Run a worker in this process (default); false: the test starts its own. */
+  inProcessWorker?: boolean;
+  /** Over the API's test settings: API keys, rate limit (counted in Redis), Redis timeout. */
+  api?: Partial<AppConfig>;
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -76,31 +83,39 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
   const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
-  const workers = createFlagWorkers({
-    config: workerConfig,
-    connection: workerConnection,
-    dispatcher,
-    store,
-    logger: silentLogger(),
-    prefix,
-  });
-  workers.run();
-  await workers.waitUntilReady();
+  if (options.inProcessWorker !== false) {
+    const workers = createFlagWorkers({
+      config: workerConfig,
+      connection: workerConnection,
+      dispatcher,
+      store,
+      logger: silentLogger(),
+      prefix,
+    });
+    workers.run();
+    await workers.waitUntilReady();
+    closers.push({ name: 'workers', close: () => workers.close() });
+  }
 
   const producer = new Redis(options.redisUrl, redisOptions('producer'));
   const events = new Redis(options.redisUrl, redisOptions('events'));
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
-    config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },
-    queues: createBullmqDownloadQueues({ connection: producer, eventsConnection: events, prefix }),
+    config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000, ...options.api },
+    queues: createBullmqDownloadQueues({
+      connection: producer,
+      eventsConnection: events,
+      prefix,
+      ...(options.api?.redisTimeoutMs === undefined ? {} : { timeoutMs: options.api.redisTimeoutMs }),
+    }),
     store,
+    rateLimitRedis: producer,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
 
   // The order of main.ts: intake first, then work, then connections.
+  closers.unshift({ name: 'api', close: () => app.close() });
   closers.push(
-    { name: 'api', close: () => app.close() },
-    { name: 'workers', close: () => workers.close() },
     { name: 'origin', close: () => origin.close() },
     { name: 'dispatcher', close: () => dispatcher.close() },
     { name: 'redis', close: () => Promise.all([producer.quit(), events.quit(), workerConnection.quit()]) },
@@ -110,6 +125,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     api: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     downloadsDir,
     dataSet: data,
+    originUrl,
+    prefix,
     close: () => closeAll(closers),
   };
 }
