@@ -99,6 +99,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const producer = new Redis(options.redisUrl, redisOptions('producer'));
   const events = new Redis(options.redisUrl, redisOptions('events'));
+  // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
+  for (const connection of [workerConnection, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
     config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000, ...options.api },

@@ -3,4 +3,5 @@
 // (main.ts and the unit tests import the modules themselves). Something newly needed
 // outside is added here deliberately, not by exporting everything.
 export { buildApp, type AppConfig } from './app.ts';
+export { parseApiKeys } from './auth/api-keys.ts';
 export { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
