@@ -11,7 +11,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
-import { apiKeysPlugin } from './plugins/api-keys.plugin.ts';
+import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
@@ -85,6 +85,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Submit, inspect and follow country-flag downloads; fetch the saved flags.',
       },
       tags: [{ name: 'downloads' }, { name: 'flags' }, { name: 'health' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

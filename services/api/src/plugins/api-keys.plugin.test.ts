@@ -11,7 +11,7 @@ const READ = 'read-key-0123456789';
 const SUBMIT = 'submit-key-0123456789';
 const ADMIN = 'admin-key-0123456789';
 const API_KEYS = `viewer:${READ}:read,ci:${SUBMIT}:read+submit,ops:${ADMIN}:admin`;
-const KEYS: Record<string, string> = { viewer: READ, ci: SUBMIT, ops: ADMIN };
+const KEYS: Record<string, string> = { read: READ, 'read+submit': SUBMIT, admin: ADMIN };
 const ID = '3b241101-e2bb-4255-8caf-4136c566a962';
 
 let testApp: TestApp<FakeDownloadQueues> | undefined;
@@ -48,19 +48,19 @@ const routes: Record<string, Request> = {
 describe('API keys', () => {
   it.each([
     // route, key, expected status (404s: the fake queues and folder hold nothing, so access was granted)
-    ['submit', 'viewer', 403],
-    ['submit', 'ci', 202],
-    ['submit', 'ops', 202],
-    ['status', 'viewer', 404],
-    ['status', 'ci', 404],
-    ['flag', 'viewer', 404],
-    ['cancel', 'ci', 403],
-    ['cancel', 'ops', 204],
-    ['retry', 'ci', 403],
-    ['retry', 'ops', 202],
-    ['board', 'viewer', 403],
-    ['board', 'ops', 200],
-  ])('%s with the key of %s (read, read+submit, admin) answers %i', async (route, name, status) => {
+    ['submit', 'read', 403],
+    ['submit', 'read+submit', 202],
+    ['submit', 'admin', 202],
+    ['status', 'read', 404],
+    ['status', 'read+submit', 404],
+    ['flag', 'read', 404],
+    ['cancel', 'read+submit', 403],
+    ['cancel', 'admin', 204],
+    ['retry', 'read+submit', 403],
+    ['retry', 'admin', 202],
+    ['board', 'read', 403],
+    ['board', 'admin', 200],
+  ])('%s with a %s key answers %i', async (route, name, status) => {
     const { app } = await appWithKeys();
     const response = await app.inject({ ...routes[route]!, headers: bearer(KEYS[name]!) });
     expect(response.statusCode).toBe(status);
@@ -116,6 +116,18 @@ describe('API keys', () => {
     const unknown = await app.inject('/v1/nothing-here');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('documents the keys in the OpenAPI document: security, 401 and 403 on every route but the public ones', async () => {
+    const { app } = await appWithKeys();
+    const spec = (await app.inject('/docs/json')).json();
+    expect(Object.keys(spec.components.securitySchemes)).toEqual(['apiKeyBearer', 'apiKeyHeader']);
+    const submit = spec.paths['/v1/downloads'].post;
+    expect(submit.security).toEqual([{ apiKeyBearer: [] }, { apiKeyHeader: [] }]);
+    expect(Object.keys(submit.responses)).toEqual(expect.arrayContaining(['202', '401', '403']));
+    expect(submit.description).toContain('Needs an API key with the `submit` scope.');
+    expect(spec.paths['/v1/downloads/{id}'].get.description).toContain('`read` scope');
+    expect(spec.paths['/healthz'].get.security).toBeUndefined();
   });
 
   it('runs open without keys, and warns once at start', async () => {

@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import { findApiKey, type ApiKey } from '../auth/api-keys.ts';
 import { routeScope, type RouteScope } from '../auth/route-scope.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { problemResponses } from '../http/problem.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,6 +25,14 @@ export interface ApiKeysPluginOptions {
 }
 
 const REALM = 'Bearer realm="flagship"';
+
+/** The OpenAPI security schemes of the keys (app.ts declares them in the document). */
+export const BEARER_SCHEME = 'apiKeyBearer';
+export const HEADER_SCHEME = 'apiKeyHeader';
+export const SECURITY_SCHEMES = {
+  [BEARER_SCHEME]: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key> (API_KEYS)' },
+  [HEADER_SCHEME]: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key in X-API-Key' },
+} as const;
 
 /** The scope the request's route needs; undefined when no route matched (the 404 problem needs none). */
 export function scopeOfRequest(request: FastifyRequest): RouteScope | undefined {
@@ -59,6 +68,17 @@ async function apiKeys(app: FastifyInstance, options: ApiKeysPluginOptions): Pro
     return;
   }
   app.log.info({ keys: keys.map((key) => ({ name: key.name, scopes: [...key.scopes] })) }, 'API keys required');
+
+  // The OpenAPI document (/docs) says which routes want a key, with their 401 and 403.
+  app.addHook('onRoute', (route) => {
+    const method = Array.isArray(route.method) ? (route.method[0] ?? 'GET') : route.method;
+    const scope = routeScope(method, route.url, route.config?.scope);
+    if (scope === 'public' || route.schema === undefined) return;
+    route.schema.security = [{ [BEARER_SCHEME]: [] }, { [HEADER_SCHEME]: [] }];
+    route.schema.response = { ...problemResponses(401, 403), ...(route.schema.response as object | undefined) };
+    route.schema.description =
+      `${route.schema.description ?? ''}\n\nNeeds an API key with the \`${scope}\` scope.`.trim();
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const scope = scopeOfRequest(request);
