@@ -46,7 +46,8 @@ const segment = fc.oneof(
   fc.constantFrom('CN_China.gif', 'BR_Brazil.gif', '.hidden.gif', '..', '.', '%2e%2e', '%2F', '%00', 'a%2Fb', '%ZZ'),
   fc.constantFrom('x'.repeat(300), '3B241101-E2BB-4255-8CAF-4136C566A962', 'null', 'undefined', '__proto__'),
   anyText(40).map((text) => encodeURIComponent(text)),
-  printable(20).map((text) => text.replace(/[#?/ ]/g, '')),
+  // Raw, as far as a URL can carry it: no separators, and no backslash (`/\` does not parse as a URL).
+  printable(20).map((text) => text.replace(/[#?/\\ ]/g, '')),
 );
 
 const path = fc.oneof(
