@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
+import { buildApp, createBullmqDownloadQueues, type AppConfig } from '@flagship/api';
 import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
@@ -37,6 +37,8 @@ export interface Pipeline {
   prefix: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
+  /** The origin's flags URL (ORIGIN_URL), for workers started elsewhere. */
+  originUrl: string;
   close(): Promise<void>;
 }
 
@@ -51,10 +53,12 @@ export interface PipelineOptions {
   chunkSize?: number;
   /** The API's DOWNLOAD_RETENTION_S and DOWNLOAD_RETENTION_COUNT. Default theirs. */
   retention?: Retention;
-  /** Worker sets, each as a worker process would be. Default 1. */
+  /** Worker sets in this process, each as a worker process would be. Default 1; 0: the test starts its own. */
   workers?: number;
   /** Told of every flag request the origin receives. */
   onOriginRequest?: (request: FlagRequest) => void;
+  /** Over the API's test settings: API keys, rate limit (counted in Redis), Redis timeout. */
+  api?: Partial<AppConfig>;
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -113,6 +117,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const producer = new Redis(options.redisUrl, redisOptions('producer'));
   const events = new Redis(options.redisUrl, redisOptions('events'));
+  // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
+  for (const connection of [...workerConnections, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
     config: {
@@ -120,15 +126,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       bodyLimitBytes: 65_536,
       sseHeartbeatMs: 60_000,
       ...(options.retention ? { downloadRetention: options.retention } : {}),
+      ...options.api,
     },
-    queues: createBullmqDownloadQueues({ connection: producer, eventsConnection: events, prefix }),
+    queues: createBullmqDownloadQueues({
+      connection: producer,
+      eventsConnection: events,
+      prefix,
+      ...(options.api?.redisTimeoutMs === undefined ? {} : { timeoutMs: options.api.redisTimeoutMs }),
+    }),
     store,
+    rateLimitRedis: producer,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
 
   // The order of main.ts: intake first, then work, then connections.
+  closers.unshift({ name: 'api', close: () => app.close() });
   closers.push(
-    { name: 'api', close: () => app.close() },
     { name: 'workers', close: () => Promise.all(workers.map((set) => set.close())) },
     { name: 'origin', close: () => origin.close() },
     { name: 'dispatcher', close: () => dispatcher.close() },
@@ -143,6 +156,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     prefix,
     downloadsDir,
     dataSet: data,
+    originUrl,
     close: () => closeAll(closers),
   };
 }

@@ -99,3 +99,27 @@ export class QueueUnavailableError extends ApiError {
     this.name = 'QueueUnavailableError';
   }
 }
+
+/** No API key, or one the API does not know (the 401 also carries WWW-Authenticate). */
+export class UnauthorizedError extends ApiError {
+  constructor(detail: string) {
+    super(401, 'FLAGSHIP_UNAUTHORIZED', 'Unauthorized', detail);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** A known API key without the scope the route needs. */
+export class ForbiddenError extends ApiError {
+  constructor(detail: string) {
+    super(403, 'FLAGSHIP_FORBIDDEN', 'Forbidden', detail);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** More requests in the window than RATE_LIMIT_MAX (the 429 also carries Retry-After). */
+export class RateLimitedError extends ApiError {
+  constructor(detail: string) {
+    super(429, 'FLAGSHIP_RATE_LIMITED', 'Too many requests', detail);
+    this.name = 'RateLimitedError';
+  }
+}

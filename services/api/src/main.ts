@@ -16,6 +16,8 @@ async function closeRedis(connection: Redis): Promise<void> {
 }
 
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
+// The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
+delete process.env.API_KEYS;
 const logger = createLogger({ name: 'api', level: config.logLevel });
 
 const producer = new Redis(config.redisUrl, redisOptions('producer'));
@@ -31,7 +33,13 @@ const queues = createBullmqDownloadQueues({
   timeoutMs: config.redisTimeoutMs,
   logger: logger.child({ component: 'queues' }),
 });
-const app = await buildApp({ config, queues, store: createLocalFlagStore(config.downloadsDir), logger });
+const app = await buildApp({
+  config,
+  queues,
+  store: createLocalFlagStore(config.downloadsDir),
+  logger,
+  rateLimitRedis: producer,
+});
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');

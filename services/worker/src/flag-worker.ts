@@ -71,6 +71,14 @@ export interface FlagWorkers {
   waitUntilReady(): Promise<void>;
 }
 
+/**
+ * Times a job may be taken back from a worker that died (its lock expired) before it
+ * fails for good. BullMQ's default, 1, failed a chunk whose worker was killed twice,
+ * its undecided flags ERROR (tests/fault-worker-kill.test.ts); a chunk resumes from
+ * its progress, so running it again costs only the flags in flight.
+ */
+export const MAX_STALLED_COUNT = 10;
+
 export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   const { config, connection, logger } = options;
   const prefix = options.prefix ?? QUEUE_PREFIX;
@@ -79,6 +87,7 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     prefix,
     autorun: false,
     concurrency: config.workerConcurrency,
+    maxStalledCount: MAX_STALLED_COUNT,
     ...options.workerSettings,
   };
   const flagDeps: DownloadFlagDeps = {
