@@ -17,6 +17,8 @@ async function closeRedis(connection: Redis): Promise<void> {
 }
 
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
+// The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
+delete process.env.API_KEYS;
 const logger = createLogger({ name: 'api', level: config.logLevel });
 
 const producer = new Redis(config.redisUrl, redisOptions('producer'));
@@ -38,6 +40,7 @@ const app = await buildApp({
   store: createLocalFlagStore(config.downloadsDir),
   logger,
   adminQueues: createBoardQueues(producer, logger.child({ component: 'bull-board' })),
+  rateLimitRedis: producer,
 });
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {

@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 20_000,
       healthPort: 0,
       logLevel: 'info',
+      flagDeadlineMs: 30_000,
+      originAllowedHosts: '',
+      originRateLimit: 0,
     });
   });
 

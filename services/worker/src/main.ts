@@ -61,6 +61,8 @@ function main(): void {
       downloadsDir: config.downloadsDir,
       workerConcurrency: config.workerConcurrency,
       flagConcurrency: config.flagConcurrency,
+      flagDeadlineMs: config.flagDeadlineMs,
+      originRateLimit: config.originRateLimit || 'off',
     },
     'worker started',
   );
