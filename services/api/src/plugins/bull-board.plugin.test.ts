@@ -6,27 +6,47 @@ import { createLocalFlagStore } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
+import { parseApiKeys } from '../auth/api-keys.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 import { TEST_CONFIG } from '../test-support/test-app.ts';
 import { BULL_BOARD_PATH, createBoardQueues } from './bull-board.plugin.ts';
 import type { FastifyInstance } from 'fastify';
 
+const READ = 'read-key-0123456789';
+const ADMIN = 'admin-key-0123456789';
+
 let app: FastifyInstance;
+let keyed: FastifyInstance;
 let redis: Redis;
 beforeAll(async () => {
   redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
   redis.on('error', () => {});
-  app = await buildApp({
-    config: TEST_CONFIG,
+  app = await appWithBoard();
+  keyed = await appWithBoard(`viewer:${READ}:read+submit,ops:${ADMIN}:admin`);
+});
+afterAll(async () => {
+  await app.close();
+  await keyed.close();
+  redis.disconnect();
+});
+
+/** The app with the board, open or with API keys. */
+function appWithBoard(apiKeys?: string): Promise<FastifyInstance> {
+  return buildApp({
+    config: { ...TEST_CONFIG, ...(apiKeys ? { apiKeys: parseApiKeys(apiKeys) } : {}) },
     queues: createFakeDownloadQueues(),
     store: createLocalFlagStore('/nonexistent'),
     adminQueues: createBoardQueues(redis),
   });
-});
-afterAll(async () => {
-  await app.close();
-  redis.disconnect();
-});
+}
+
+/** The board's page, one of its scripts and one of its API reads. */
+async function boardUrls(): Promise<string[]> {
+  const page = (await app.inject(BULL_BOARD_PATH)).body;
+  const script = /src="(static\/[^"]+\.js)"/.exec(page)?.[1];
+  if (!script) throw new Error('the board page loads no script');
+  return [BULL_BOARD_PATH, `${BULL_BOARD_PATH}/`, `${BULL_BOARD_PATH}/${script}`, `${BULL_BOARD_PATH}/api/queues`];
+}
 
 describe('Bull Board', () => {
   it('serves its page at /admin/queues, with its own assets', async () => {
@@ -59,5 +79,36 @@ describe('Bull Board', () => {
     const missing = await app.inject('/admin/nothing');
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe('Bull Board with API keys', () => {
+  it('answers 401 without a key, with a Basic challenge a browser answers, on its page, assets and API', async () => {
+    for (const url of await boardUrls()) {
+      const response = await keyed.inject(url);
+      expect(response.statusCode, url).toBe(401);
+      expect(response.headers['content-type'], url).toMatch(/^application\/problem\+json/);
+      expect(String(response.headers['www-authenticate']), url).toMatch(/^Basic realm=/);
+    }
+  });
+
+  it('answers 403 to a key without the admin scope, Bearer or Basic', async () => {
+    for (const url of await boardUrls()) {
+      for (const authorization of [`Bearer ${READ}`, `Basic ${Buffer.from(`viewer:${READ}`).toString('base64')}`]) {
+        const response = await keyed.inject({ url, headers: { authorization } });
+        expect(response.statusCode, `${url} ${authorization}`).toBe(403);
+        expect(response.json().code).toBe('FLAGSHIP_FORBIDDEN');
+      }
+    }
+  });
+
+  it('lets an admin key in (page and assets), and stays read-only for it', async () => {
+    const headers = { authorization: `Basic ${Buffer.from(`ops:${ADMIN}`).toString('base64')}` };
+    const [page, , script] = await boardUrls();
+    for (const url of [page!, script!]) {
+      expect((await keyed.inject({ url, headers })).statusCode, url).toBe(200);
+    }
+    const pause = await keyed.inject({ method: 'PUT', url: `${BULL_BOARD_PATH}/api/queues/downloads/pause`, headers });
+    expect(pause.statusCode).toBe(405);
   });
 });

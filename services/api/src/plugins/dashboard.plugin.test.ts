@@ -2,7 +2,8 @@
 // unknown paths still get the problem+json 404, and none of it is in the OpenAPI document.
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
+import { parseApiKeys } from '../auth/api-keys.ts';
+import { buildTestApp, buildTestAppWith, type TestApp } from '../test-support/test-app.ts';
 import type { FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 import { DASHBOARD_CSP, DASHBOARD_DIR } from './dashboard.plugin.ts';
 
@@ -53,5 +54,26 @@ describe('dashboard', () => {
     const paths = Object.keys((await testApp.app.inject('/docs/json')).json().paths);
     expect(paths).toContain('/v1/downloads');
     expect(paths.filter((p) => !p.startsWith('/v1/') && !['/healthz', '/readyz'].includes(p))).toEqual([]);
+  });
+});
+
+describe('dashboard with API keys', () => {
+  it('still serves its files to anyone (the page is where the key is given), while the API asks for a key', async () => {
+    const keyed = await buildTestAppWith({ config: { apiKeys: parseApiKeys('viewer:read-key-0123456789:read') } });
+    try {
+      for (const url of ['/', '/index.html', '/dashboard.js', '/dashboard.css', '/favicon.svg']) {
+        expect((await keyed.app.inject(url)).statusCode, url).toBe(200);
+        expect((await keyed.app.inject({ method: 'HEAD', url })).statusCode, `HEAD ${url}`).toBe(200);
+      }
+      expect((await keyed.app.inject('/v1/downloads')).statusCode).toBe(401);
+      expect((await keyed.app.inject('/v1/flags/CN_China.gif')).statusCode).toBe(401);
+      const withKey = await keyed.app.inject({
+        url: '/v1/downloads',
+        headers: { authorization: 'Bearer read-key-0123456789' },
+      });
+      expect(withKey.statusCode).toBe(200);
+    } finally {
+      await keyed.close();
+    }
   });
 });

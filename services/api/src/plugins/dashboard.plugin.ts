@@ -3,6 +3,9 @@
 // (submit, status, events, list, cancel, flags), the same as any other client. Each file
 // gets its own route (wildcard off), so no catch-all route sits at / and unknown paths
 // still get the problem+json 404. The routes are hidden from the OpenAPI document.
+// The files are public even when the API has keys: the page holds no data, and it is
+// where the user gives a key (kept in the tab, sent as a Bearer header by the page's
+// fetches, event stream and images included; see docs/architecture.md).
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +17,8 @@ export const DASHBOARD_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  // Flags are fetched with the key and shown from blob: URLs (an <img src> cannot send it).
+  "img-src 'self' blob:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
@@ -23,6 +27,10 @@ export const DASHBOARD_CSP = [
 
 /** Registered without fastify-plugin: @fastify/static's decorators stay inside this scope. */
 export async function dashboardPlugin(app: FastifyInstance): Promise<void> {
+  // Every route of this scope (the files @fastify/static adds) is open: see routeScope.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, scope: 'public' };
+  });
   await app.register(fastifyStatic, {
     root: DASHBOARD_DIR,
     prefix: '/',
