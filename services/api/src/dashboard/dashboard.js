@@ -2,20 +2,21 @@
 // public HTTP API (packages/common/src/http-api.ts), with relative URLs so that it also
 // works behind a path prefix:
 //   POST   v1/downloads                 submit chosen codes, or every country
-//   GET    v1/downloads/:id/events      follow one download live (EventSource): `status`,
-//                                      `progress` (new outcomes), then `completed`,
-//                                      `failed` or `cancelled`
+//   GET    v1/downloads/:id/events      follow one download live: `status`, `progress`
+//                                      (new outcomes), then `completed`, `failed` or
+//                                      `cancelled`
 //   GET    v1/flags/:file               the saved flags of the gallery
 //   GET    v1/downloads?limit=20        the recent downloads (refreshed every few seconds)
 //   DELETE v1/downloads/:id             cancel a queued or running download
 // Every value from the API reaches the page through textContent or an attribute, never
 // as HTML.
 //
-// API keys: a key pasted in the page is kept in sessionStorage and sent as
-// `Authorization: Bearer <key>` with every fetch. EventSource and <img> cannot send
-// headers, so once the API requires a key for the event stream or the flags, the server
-// has to accept another credential for those two (a short-lived `?access_token=`, or a
-// cookie); see "The dashboard" in docs/architecture.md.
+// API keys: a key given in the page is kept in sessionStorage (this tab only) and sent as
+// `Authorization: Bearer <key>` with every request, the event stream and the flags
+// included. That is why the page reads the event stream with fetch (readEventStream),
+// not EventSource, and loads each flag with fetch into a blob: URL, not <img src>: those
+// two cannot send a header, and a key in a URL would end up in logs and history. One code
+// path with a key or without. See "The dashboard" in docs/architecture.md.
 
 /** @typedef {import('@flagship/common').DownloadStatus} DownloadStatus */
 /** @typedef {import('@flagship/common').DownloadListItem} DownloadListItem */
@@ -34,8 +35,9 @@ const LIST_LIMIT = 20;
 const LIST_REFRESH_MS = 5_000;
 /** Screen readers hear the progress at most this often (and at once when it ends). */
 const ANNOUNCE_EVERY_MS = 3_000;
-/** @type {ReadonlyArray<'completed' | 'failed' | 'cancelled'>} */
-const FINAL_EVENTS = ['completed', 'failed', 'cancelled'];
+/** A lost event stream is reopened (with Last-Event-ID) after this long, at most this many times in a row. */
+const RECONNECT_MS = 1_000;
+const RECONNECT_TRIES = 5;
 /** @type {ReadonlySet<DownloadState>} */
 const ACTIVE_STATES = new Set(['queued', 'running']);
 const CODE_PATTERN = /^[A-Z]{2}$/;
@@ -95,6 +97,17 @@ function apiKey() {
   return sessionStorage.getItem(KEY_STORAGE) ?? '';
 }
 
+/** The Authorization header when a key is set. @returns {Record<string, string>} */
+function authorization() {
+  const key = apiKey();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/** The ApiError of an answer that is not 2xx, with its problem+json when it has one. @param {Response} response */
+async function errorOf(response) {
+  return new ApiError(response.status, await response.json().catch(() => undefined));
+}
+
 /**
  * One request to the API; an error answer throws ApiError. The type of the answer is the
  * caller's to name (the API serializes every answer with its schema in http-api.ts).
@@ -105,23 +118,74 @@ function apiKey() {
  */
 async function api(path, { method = 'GET', body } = {}) {
   /** @type {Record<string, string>} */
-  const headers = { accept: 'application/json, application/problem+json' };
+  const headers = { accept: 'application/json, application/problem+json', ...authorization() };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const key = apiKey();
-  if (key) headers.authorization = `Bearer ${key}`;
   const response = await fetch(path, {
     method,
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const data = await response.json().catch(() => undefined);
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
 }
 
-/** A route this API does not have (yet): the not-found handler's code, not a missing download. */
-const isMissingRoute = (/** @type {unknown} */ error) =>
-  error instanceof ApiError && error.status === 404 && error.code === 'FLAGSHIP_ROUTE_NOT_FOUND';
+/**
+ * One event of a text/event-stream: its name (`message` when it has none), its data
+ * lines joined, and its id when it has one.
+ * @typedef {{ event: string, data: string, id: string | undefined }} StreamEvent
+ */
+
+/**
+ * Reads an event stream to its end, as EventSource would, but with the page's headers
+ * (the key, Last-Event-ID). Resolves when the server ends the stream; rejects with
+ * ApiError when it refuses to open it, and with the fetch's error on a network error or
+ * when `signal` aborts.
+ * @param {string} path
+ * @param {{ lastEventId?: string | undefined, signal: AbortSignal, onEvent: (event: StreamEvent) => void }} options
+ */
+async function readEventStream(path, { lastEventId, signal, onEvent }) {
+  /** @type {Record<string, string>} */
+  const headers = { accept: 'text/event-stream', ...authorization() };
+  if (lastEventId) headers['last-event-id'] = lastEventId;
+  const response = await fetch(path, { headers, signal, cache: 'no-store' });
+  if (!response.ok || !response.body) throw await errorOf(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  /** @type {StreamEvent} */
+  let event = { event: 'message', data: '', id: undefined };
+  /** @type {string[]} */
+  let data = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    const lines = (pending + value).split(/\r?\n/);
+    pending = lines.pop() ?? ''; // an unfinished line waits for the next chunk
+    for (const line of lines) {
+      if (line === '') {
+        // A blank line ends an event; one without data (a heartbeat, a lone id) is not dispatched.
+        if (data.length > 0) onEvent({ ...event, data: data.join('\n') });
+        event = { event: 'message', data: '', id: undefined };
+        data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue; // a comment: the server's heartbeat
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event.event = text;
+      else if (field === 'data') data.push(text);
+      else if (field === 'id') event.id = text;
+    }
+  }
+}
+
+/** @param {number} ms @param {AbortSignal} signal resolves early when aborted */
+function pause(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
+  });
+}
 
 // ---------------------------------------------------------------------------- messages
 
@@ -134,13 +198,22 @@ function say(text) {
   notice.textContent = text;
 }
 
+const messageOf = (/** @type {unknown} */ error) => (error instanceof Error ? error.message : String(error));
+const isRefusal = (/** @type {unknown} */ error) =>
+  error instanceof ApiError && (error.status === 401 || error.status === 403);
+
+/** Opens the key form and puts the cursor in it: the API asked for a key (or a stronger one). */
+function askForKey() {
+  byId('api-key', HTMLDetailsElement).open = true;
+}
+
 /** @param {unknown} error @param {string} doing */
 function complain(error, doing) {
   notice.textContent = '';
-  const why = error instanceof Error ? error.message : String(error);
-  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-    alertBox.textContent = `Could not ${doing}: ${why}. Paste an API key under “API key”.`;
-    byId('api-key', HTMLDetailsElement).open = true;
+  const why = messageOf(error);
+  if (isRefusal(error)) {
+    alertBox.textContent = `Could not ${doing}: ${why}. Give an API key with that scope under “API key”.`;
+    askForKey();
   } else {
     alertBox.textContent = `Could not ${doing}: ${why}`;
   }
@@ -208,6 +281,8 @@ const failuresCount = byId('failures-count');
 
 function clearOutcomes() {
   gallery.replaceChildren();
+  for (const url of imageUrls) URL.revokeObjectURL(url);
+  imageUrls = [];
   failures.replaceChildren();
   updateOutcomeCounts();
 }
@@ -228,12 +303,34 @@ function addFlag(outcome) {
   item.dataset.code = outcome.code;
   const figure = make('figure');
   const image = make('img');
-  image.src = `v1/flags/${encodeURIComponent(outcome.file ?? '')}`;
   image.alt = `Flag of ${country}`;
   image.decoding = 'async';
-  figure.append(image, make('figcaption', { text: country }));
+  const caption = make('figcaption', { text: country });
+  figure.append(image, caption);
   item.append(figure);
   gallery.append(item);
+  void showFlagImage(image, outcome.file ?? '', caption);
+}
+
+/** Object URLs of the gallery's images, released when the gallery is cleared. @type {string[]} */
+let imageUrls = [];
+
+/**
+ * Loads a saved flag with the page's key and shows it from a blob: URL (an <img src>
+ * cannot send the key). A flag that cannot be loaded says why under its name.
+ * @param {HTMLImageElement} image @param {string} file @param {HTMLElement} caption
+ */
+async function showFlagImage(image, file, caption) {
+  try {
+    const response = await fetch(`v1/flags/${encodeURIComponent(file)}`, { headers: authorization() });
+    if (!response.ok) throw await errorOf(response);
+    const url = URL.createObjectURL(await response.blob());
+    imageUrls.push(url);
+    image.src = url;
+  } catch (error) {
+    image.closest('li')?.classList.add('broken');
+    caption.append(make('span', { className: 'image-error', text: ` (image not loaded: ${messageOf(error)})` }));
+  }
 }
 
 /** @param {FlagOutcome} outcome */
@@ -247,7 +344,12 @@ function addFailure(outcome) {
 
 // ---------------------------------------------------------------------------- following a download
 
-/** @type {{ id: string, source: EventSource, seen: Set<string> } | undefined} */
+/**
+ * The download the page follows: its stream's abort, the codes already shown (a reopened
+ * stream starts with the whole status again), the last event id, and whether it ended.
+ * @typedef {{ id: string, abort: AbortController, seen: Set<string>, lastEventId: string | undefined, ended: boolean }} Followed
+ */
+/** @type {Followed | undefined} */
 let followed;
 
 /** @param {FlagOutcome[]} outcomes */
@@ -293,7 +395,7 @@ function showStatus(/** @type {DownloadStatus} */ status) {
 
 /** @param {string} id */
 function follow(id) {
-  followed?.source.close();
+  followed?.abort.abort();
   clearOutcomes();
   progress.idle.hidden = true;
   progress.panel.hidden = false;
@@ -301,43 +403,81 @@ function follow(id) {
   progress.message.textContent = '';
   showCounts({ total: 0, done: 0, saved: 0, notFound: 0, failed: 0 });
   showState('queued');
-
-  const source = new EventSource(`v1/downloads/${encodeURIComponent(id)}/events`);
-  const current = { id, source, seen: new Set() };
+  /** @type {Followed} */
+  const current = { id, abort: new AbortController(), seen: new Set(), lastEventId: undefined, ended: false };
   followed = current;
-  /**
-   * @template {DownloadEvent['event']} E
-   * @param {E} name
-   * @param {(data: Extract<DownloadEvent, { event: E }>['data']) => void} handle
-   */
-  const on = (name, handle) =>
-    source.addEventListener(name, (event) => {
-      if (followed === current) handle(JSON.parse(/** @type {MessageEvent<string>} */ (event).data));
-    });
+  void streamDownload(current);
+}
 
-  on('status', showStatus);
-  on('progress', (data) => {
-    showCounts(data);
-    if (data.done > 0 && progress.state.dataset.state === 'queued') showState('running');
-    updateRow(id, { state: /** @type {DownloadState} */ (progress.state.dataset.state), ...countsOf(data) });
-    addOutcomes(data.outcomes);
-    announce(`${data.done} of ${data.total} flags done.`);
-  });
-  for (const name of FINAL_EVENTS) {
-    on(name, (status) => {
-      source.close(); // the stream ends here; EventSource would otherwise reconnect
-      showStatus(status);
-      void refreshRecent();
-    });
+/**
+ * Reads the download's events until its final one, reopening a lost stream from the last
+ * event id (the API replays what was missed). A refusal (an unknown id, a missing key) or
+ * too many losses in a row end it, with the status read once, or why not.
+ * @param {Followed} current
+ */
+async function streamDownload(current) {
+  const path = `v1/downloads/${encodeURIComponent(current.id)}/events`;
+  const { signal } = current.abort;
+  let losses = 0;
+  while (!current.ended && !signal.aborted) {
+    try {
+      await readEventStream(path, {
+        lastEventId: current.lastEventId,
+        signal,
+        onEvent(event) {
+          losses = 0;
+          if (event.id) current.lastEventId = event.id;
+          if (followed === current && !current.ended) handleEvent(current, event);
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) return; // another download followed, or this one ended
+      if (error instanceof ApiError || ++losses > RECONNECT_TRIES) {
+        showStatusOnce(current, error);
+        return;
+      }
+    }
+    if (!current.ended) await pause(RECONNECT_MS, signal);
   }
-  source.addEventListener('error', () => {
-    if (followed !== current || source.readyState !== EventSource.CLOSED) return; // CONNECTING: it retries
-    // Refused (an unknown id, a missing key): show the status once, or why not.
-    api(`v1/downloads/${encodeURIComponent(id)}`).then(
-      (status) => showStatus(/** @type {DownloadStatus} */ (status)),
-      (error) => complain(error, 'follow the download'),
-    );
-  });
+}
+
+/** @param {Followed} current @param {unknown} why the stream's error */
+function showStatusOnce(current, why) {
+  if (isRefusal(why)) {
+    complain(why, 'follow the download');
+    return;
+  }
+  api(`v1/downloads/${encodeURIComponent(current.id)}`).then(
+    (status) => followed === current && showStatus(/** @type {DownloadStatus} */ (status)),
+    (error) => complain(error, 'follow the download'),
+  );
+}
+
+/** @param {Followed} current @param {StreamEvent} raw */
+function handleEvent(current, raw) {
+  const event = /** @type {DownloadEvent} */ ({ event: raw.event, data: JSON.parse(raw.data) });
+  switch (event.event) {
+    case 'status':
+      showStatus(event.data);
+      break;
+    case 'progress': {
+      const data = event.data;
+      showCounts(data);
+      if (data.done > 0 && progress.state.dataset.state === 'queued') showState('running');
+      updateRow(current.id, { state: /** @type {DownloadState} */ (progress.state.dataset.state), ...countsOf(data) });
+      addOutcomes(data.outcomes);
+      announce(`${data.done} of ${data.total} flags done.`);
+      break;
+    }
+    case 'completed':
+    case 'failed':
+    case 'cancelled':
+      current.ended = true;
+      current.abort.abort(); // the stream ends here
+      showStatus(event.data);
+      void refreshRecent();
+      break;
+  }
 }
 
 // ---------------------------------------------------------------------------- cancelling
@@ -351,8 +491,6 @@ async function cancel(id) {
     if (followed?.id === id) showStatus(status);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) say(`Download ${shortId(id)} had already finished.`);
-    else if (isMissingRoute(error))
-      complain('this API cannot cancel downloads (no DELETE /v1/downloads/:id)', 'cancel');
     else complain(error, `cancel download ${shortId(id)}`);
   }
   await refreshRecent();
@@ -369,7 +507,8 @@ const recentBody = /** @type {HTMLTableSectionElement} */ (recentTable.tBodies[0
 const recentStatus = byId('recent-status');
 /** @type {Map<string, RowView>} */
 const rows = new Map();
-let listAvailable = true;
+/** The list was refused (401, 403): it is not asked for again until a key is given or Refresh is pressed. */
+let waitingForKey = false;
 let refreshing = false;
 
 /** A button whose name says which download it acts on (the visible text alone repeats on every row). */
@@ -460,21 +599,19 @@ function showRecent(items) {
 }
 
 async function refreshRecent() {
-  if (!listAvailable || refreshing) return;
+  if (waitingForKey || refreshing) return;
   refreshing = true;
   try {
     /** @type {DownloadList} */
     const list = await api(`v1/downloads?limit=${LIST_LIMIT}`);
-    recentTable.hidden = false;
     showRecent(list.items);
   } catch (error) {
-    if (isMissingRoute(error)) {
-      listAvailable = false; // this API has no list; stop asking
-      recentTable.hidden = true;
-      recentStatus.textContent =
-        'The list of downloads is not available on this API (GET /v1/downloads answered 404): follow downloads from the form above.';
+    if (isRefusal(error)) {
+      waitingForKey = true;
+      recentStatus.textContent = `This API needs a key to list downloads (${messageOf(error)}): give one under “API key”.`;
+      askForKey();
     } else {
-      recentStatus.textContent = `Could not read the recent downloads: ${error instanceof Error ? error.message : error}`;
+      recentStatus.textContent = `Could not read the recent downloads: ${messageOf(error)}`;
     }
   } finally {
     refreshing = false;
@@ -495,7 +632,7 @@ recentBody.addEventListener('click', (event) => {
 });
 
 byId('recent-refresh').addEventListener('click', () => {
-  listAvailable = true;
+  waitingForKey = false;
   void refreshRecent();
 });
 
@@ -581,8 +718,8 @@ const keyStatus = byId('key-status');
 
 function showKeyState() {
   keyStatus.textContent = apiKey()
-    ? 'A key is set: requests send it as a Bearer token.'
-    : 'No key: requests go without one.';
+    ? 'A key is set for this tab: every request sends it (Authorization: Bearer).'
+    : 'No key: requests go without one (enough when the API has no API_KEYS).';
 }
 
 keyForm.addEventListener('submit', (event) => {
@@ -591,13 +728,14 @@ keyForm.addEventListener('submit', (event) => {
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
   keyInput.value = '';
   showKeyState();
-  listAvailable = true;
+  waitingForKey = false;
   void refreshRecent();
 });
 
 byId('forget-key').addEventListener('click', () => {
   sessionStorage.removeItem(KEY_STORAGE);
   showKeyState();
+  keyInput.focus();
 });
 
 showKeyState();
