@@ -12,16 +12,16 @@
 // saying why, when chromium is not installed (.ci/run installs it with apt-get).
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { HttpContracts } from '@flagship/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPOSITORY_ROOT, startComposeStack } from './support/compose-stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '..');
-const results = path.join(root, 'test-results');
+const results = path.join(REPOSITORY_ROOT, 'test-results');
 /** Longest wait for something the page shows, and for the images to build and the stack to start (busy cores). */
 const SHOW_TIMEOUT_MS = 90_000;
 const STARTUP_TIMEOUT_MS = 900_000;
@@ -57,10 +57,9 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
-    .withBuild()
-    .withProjectName(`flagship-e2e-dash-${randomUUID().slice(0, 8)}`)
-    .withEnvironment({
+  stack = await startComposeStack({
+    name: 'flagship-e2e-dash',
+    environment: {
       API_PORT: '0',
       ECHO_PORT: '0',
       // ~200 ms per flag, two at a time: five flags take about a second, all of them ~25 s.
@@ -68,12 +67,9 @@ beforeAll(async () => {
       WORKER_CONCURRENCY: '1',
       FLAG_CONCURRENCY: '2',
       API_KEYS: `ops:${ADMIN_KEY}:admin,viewer:${READ_KEY}:read`,
-      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
-      ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
-    })
-    .withDefaultWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(300_000)
-    .up(['redis', 'origin', 'worker', 'api']);
+    },
+    services: ['redis', 'origin', 'worker', 'api'],
+  });
   api = `http://127.0.0.1:${stack.getContainer('api-1').getMappedPort(3000)}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   await mkdir(results, { recursive: true });
