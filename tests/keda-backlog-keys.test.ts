@@ -1,4 +1,4 @@
-// The Redis keys KEDA scales the workers on (deploy/kubernetes/base/worker-autoscaling.yaml)
+// The Redis keys KEDA scales the workers on (deploy/kubernetes/components/keda-autoscaling)
 // are the keys where this BullMQ version keeps waiting jobs. KEDA reads a key that does
 // not exist as an empty list, so a renamed key (a BullMQ upgrade, a new prefix) would
 // leave the workers at their minimum without a single error: this test fails instead.
