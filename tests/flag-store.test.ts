@@ -68,9 +68,7 @@ describe.skipIf(s3 === undefined)('S3 bucket', () => {
     const head = await bucket.client.send(
       new HeadObjectCommand({ Bucket: bucket.settings.bucket, Key: 'NL_Netherlands.gif' }),
     );
-    expect(head.Metadata?.[CONTENT_HASH_METADATA]).toBe(
-      createHash('sha256').update('rood-wit-blauw').digest('hex'),
-    );
+    expect(head.Metadata?.[CONTENT_HASH_METADATA]).toBe(createHash('sha256').update('rood-wit-blauw').digest('hex'));
     expect(head.ContentType).toBe('image/gif');
   });
 
@@ -93,7 +91,9 @@ describe.skipIf(s3 === undefined)('S3 bucket', () => {
   });
 
   it('checks the bucket at start: a missing bucket or wrong keys are a ConfigError that says so', async () => {
-    await expect(openFlagStore({ kind: 's3', ...bucket.settings })).resolves.toMatchObject({ store: expect.anything() });
+    await expect(openFlagStore({ kind: 's3', ...bucket.settings })).resolves.toMatchObject({
+      store: expect.anything(),
+    });
     const missing = openFlagStore({ kind: 's3', ...bucket.settings, bucket: 'flagship-no-such-bucket' });
     await expect(missing).rejects.toBeInstanceOf(ConfigError);
     await expect(missing).rejects.toThrow(/"flagship-no-such-bucket" does not exist/);

@@ -8,14 +8,8 @@
 // Each caller gets its own bucket (`flagship-test-<random>`), emptied and removed by
 // `close()`, so files can run one after another against one server.
 import { randomUUID } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { createS3Client } from '@flagship/common/s3';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client, emptyAndRemoveBucket } from '@flagship/common/s3';
 import type { S3StoreSettings } from '@flagship/common';
 import { MinioContainer, type StartedMinioContainer } from '@testcontainers/minio';
 
@@ -56,17 +50,6 @@ export async function openTestBucket(): Promise<TestBucketOrSkip> {
       },
     },
   };
-}
-
-/** Delete every object of the bucket, then the bucket (a test's leftovers; Ceph keeps objects in RAM). */
-export async function emptyAndRemoveBucket(client: S3Client, bucket: string): Promise<void> {
-  for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
-    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key ?? '' }));
-    if (keys.length === 0) break;
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 type Server = { name: string; settings: Omit<S3StoreSettings, 'bucket'>; stop(): Promise<void> } | { skip: string };

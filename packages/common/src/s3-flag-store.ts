@@ -19,9 +19,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -159,4 +162,20 @@ function isNotFound(error: unknown): boolean {
 
 function contentTypeOf(fileName: string): string {
   return fileName.toLowerCase().endsWith('.gif') ? 'image/gif' : 'application/octet-stream';
+}
+
+/** Delete every object of a bucket: for the tests' and benchmarks' throwaway buckets (the services never delete flags). */
+export async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
+  for (;;) {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+    const keys = (page.Contents ?? []).map((object) => ({ Key: object.Key ?? '' }));
+    if (keys.length === 0) return;
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+  }
+}
+
+/** emptyBucket, then remove the bucket. */
+export async function emptyAndRemoveBucket(client: S3Client, bucket: string): Promise<void> {
+  await emptyBucket(client, bucket);
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }

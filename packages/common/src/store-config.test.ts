@@ -53,7 +53,10 @@ describe('flagStoreConfig', () => {
     [{ STORE: 's3', S3_BUCKET: 'flags', S3_ENDPOINT: '127.0.0.1:7480' }, /S3_ENDPOINT must match pattern/],
     [{ STORE: 's3', S3_BUCKET: 'flags', S3_ENDPOINT: 'http://s3/path' }, /S3_ENDPOINT must match pattern/],
     [{ STORE: 's3', S3_BUCKET: 'flags', S3_FORCE_PATH_STYLE: 'yes' }, /S3_FORCE_PATH_STYLE must be boolean/],
-    [{ STORE: 's3', S3_BUCKET: 'flags', S3_ACCESS_KEY_ID: 'id' }, /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together/],
+    [
+      { STORE: 's3', S3_BUCKET: 'flags', S3_ACCESS_KEY_ID: 'id' },
+      /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together/,
+    ],
     [{ STORE: 's3', S3_BUCKET: 'flags', S3_SECRET_ACCESS_KEY: 's' }, /go together/],
     [{ STORE: 's3', S3_BUCKET: 'flags', S3_REGION: 'EU West' }, /S3_REGION must match pattern/],
   ])('refuses %j with an error that names the setting', (env, message) => {
