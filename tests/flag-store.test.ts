@@ -72,14 +72,19 @@ describe.skipIf(s3 === undefined)('S3 bucket', () => {
     expect(head.ContentType).toBe('image/gif');
   });
 
-  it('sends one HEAD and no PUT for bytes already there', async () => {
-    await store.save('PL_Poland.gif', bytes('bialo-czerwona'));
+  it('saves a new flag with one conditional PUT, and writes the same bytes again never', async () => {
     sent.length = 0;
+    expect(await store.save('PL_Poland.gif', bytes('bialo-czerwona'))).toBe('written');
+    expect(sent).toEqual(['PutObjectCommand']);
+    const first = await store.stat('PL_Poland.gif');
+    sent.length = 0;
+    // The conditional PUT is refused (412), the HEAD finds the same hash: nothing written.
     expect(await store.save('PL_Poland.gif', bytes('bialo-czerwona'))).toBe('unchanged');
-    expect(sent).toEqual(['HeadObjectCommand']);
+    expect(sent).toEqual(['PutObjectCommand', 'HeadObjectCommand']);
+    expect(await store.stat('PL_Poland.gif')).toEqual(first);
     sent.length = 0;
     expect(await store.save('PL_Poland.gif', bytes('czerwono-biala'))).toBe('written');
-    expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand']);
+    expect(sent).toEqual(['PutObjectCommand', 'HeadObjectCommand', 'PutObjectCommand']);
   });
 
   it('rewrites, once, an object put there without the hash (by hand or by another tool)', async () => {

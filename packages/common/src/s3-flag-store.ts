@@ -4,10 +4,12 @@
 // - A reader never sees half an object: S3 makes an object visible only once its PUT
 //   has completed (a replaced object is served whole, old or new), so no temp name and
 //   rename are needed. A flag is one PUT of a buffer (a few KB; never multipart).
-// - Identical bytes are not written again: every object carries the SHA-256 of its
-//   bytes in its metadata (`x-amz-meta-sha256`); a save first HEADs the key and skips
-//   the PUT when the hash and size match. Two workers saving the same new bytes at once
-//   may both PUT them; readers see the same bytes either way.
+// - Identical bytes are not written again: a save is first a conditional PUT
+//   (`If-None-Match: *`: only when the key is new, the cold case, one request); when
+//   something is there (412) the SHA-256 of the bytes, kept in every object's metadata
+//   (`x-amz-meta-sha256`), is compared by a HEAD, and the object is replaced only when it
+//   differs. A store that ignores the condition (older than conditional writes)
+//   overwrites instead: the same bytes again, never wrong ones.
 // - The same safe names: isSafeFileName() before any request, so a key never holds a
 //   separator, a dot file or a control character, and nothing leaves the bucket.
 //
@@ -64,7 +66,7 @@ export function createS3Client(settings: S3StoreSettings): S3Client {
   });
 }
 
-export function createS3FlagStore(options: S3FlagStoreOptions): FlagStore & {
+export function createS3FlagStore(options: S3FlagStoreOptions): Required<FlagStore> & {
   /** Fails with a ConfigError when the bucket cannot be reached (missing, no access, wrong endpoint). */
   check(): Promise<void>;
 } {
@@ -88,20 +90,31 @@ export function createS3FlagStore(options: S3FlagStoreOptions): FlagStore & {
     async save(fileName, bytes): Promise<SaveResult> {
       const key = keyOf(fileName);
       const hash = createHash('sha256').update(bytes).digest('hex');
+      const put = (onlyIfNew: boolean) =>
+        client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+            ContentLength: bytes.byteLength,
+            ContentType: contentTypeOf(fileName),
+            Metadata: { [CONTENT_HASH_METADATA]: hash },
+            ...(onlyIfNew ? { IfNoneMatch: '*' } : {}),
+          }),
+        );
+      // Usually the flag is new (a cold download): one conditional PUT, no HEAD first.
+      try {
+        await put(true);
+        return 'written';
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+      }
+      // Something is there: keep it when it holds these bytes, else replace it.
       const existing = await head(key);
       if (existing?.ContentLength === bytes.byteLength && existing.Metadata?.[CONTENT_HASH_METADATA] === hash) {
         return 'unchanged';
       }
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-          ContentLength: bytes.byteLength,
-          ContentType: contentTypeOf(fileName),
-          Metadata: { [CONTENT_HASH_METADATA]: hash },
-        }),
-      );
+      await put(false);
       return 'written';
     },
 
@@ -151,6 +164,16 @@ export function createS3FlagStore(options: S3FlagStoreOptions): FlagStore & {
       }
     },
   };
+}
+
+/**
+ * The conditional PUT found an object there: 412 (PreconditionFailed), or 409 when
+ * another conditional write to the key was in flight (AWS's ConditionalRequestConflict).
+ */
+function isPreconditionFailed(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  const status = error.$metadata.httpStatusCode;
+  return status === 412 || status === 409 || error.name === 'PreconditionFailed';
 }
 
 /** 404 of an object (HEAD: NotFound, GET: NoSuchKey). A missing bucket on GET is not "no such flag". */
