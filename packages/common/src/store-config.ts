@@ -41,8 +41,7 @@ export const FlagStoreEnvSchema = {
   }),
 };
 
-const FlagStoreEnv = Type.Object(FlagStoreEnvSchema);
-export type FlagStoreEnv = Static<typeof FlagStoreEnv>;
+export type FlagStoreEnv = Static<ReturnType<typeof Type.Object<typeof FlagStoreEnvSchema>>>;
 
 export interface S3StoreSettings {
   /** Unset: the SDK's AWS endpoint for `region`. */

@@ -7,14 +7,7 @@
 // only) answers 302 to a short-lived presigned URL, so the bytes go from the store to
 // the client. Both give the same weak ETag (size and modification time) and answer a
 // matching If-None-Match with 304, found with a stat (no body is opened for it).
-import {
-  FlagFileParams,
-  UnsafeFileNameError,
-  isSafeFileName,
-  type FileInfo,
-  type FlagStore,
-  type StoredFile,
-} from '@flagship/common';
+import { FlagFileParams, UnsafeFileNameError, isSafeFileName, type FileInfo, type FlagStore } from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
