@@ -95,8 +95,9 @@ export const flagsRoutes: FastifyPluginAsyncTypebox<FlagsRoutesOptions> = async 
       if (stat !== undefined && (ifNoneMatch !== undefined || presign !== undefined)) {
         const info = await fromStore(fileName, stat);
         const etag = etagOf(info);
-        if (ifNoneMatch === etag)
+        if (ifNoneMatch === etag) {
           return reply.header('cache-control', CACHE_CONTROL).header('etag', etag).code(304).send();
+        }
         if (presign !== undefined) {
           // The 302 is cached no longer than half the URL's life: a cached redirect to an
           // expired URL would fail.
