@@ -42,9 +42,13 @@ describe('downloadFlag: the per-flag deadline', () => {
     bed.origin.handler = (_req, res) => void setTimeout(() => res.writeHead(503).end(), 100);
     const started = performance.now();
     const outcome = await downloadFlag('US', deps({ deadlineMs: 450, attempts: 10 }), running());
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(5_000); // ten attempts would not stop at all
     expect(outcome.status).toBe('ERROR');
-    expect(outcome.reason).toMatch(/^deadline: the flag took longer than 450 ms \(\d attempts; last failure: HTTP 503/);
+    // Whichever comes first on a busy machine: the deadline during a request, or a backoff
+    // that would end past it.
+    expect(outcome.reason).toMatch(
+      /^deadline: (the flag took longer than 450 ms|next attempt due in \d+ ms, beyond the flag's 450 ms deadline) \(\d attempts?; last failure: HTTP 503/,
+    );
     expect(outcome.attempts).toBeGreaterThanOrEqual(2);
     expect(outcome.attempts).toBeLessThan(10);
   });
