@@ -15,6 +15,8 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Pretty-print (pino-pretty). Default: only when stdout is a TTY. */
   pretty?: boolean;
+  /** Fields added to every line when it is written (the trace id of the active span: Tracing.logFields). */
+  mixin?: () => Record<string, unknown>;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -22,6 +24,7 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino({
     base: { service: options.name },
     level: options.level ?? 'info',
+    ...(options.mixin ? { mixin: options.mixin } : {}),
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {}),
   });
 }
