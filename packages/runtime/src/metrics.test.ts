@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerProcessMetrics, scrapedCounter, scrapedGauge } from './metrics.ts';
+import { registerProcessMetrics, scrapedCounter, scrapedGauge, statusClass } from './metrics.ts';
 
 /** The value of one sample line of a Prometheus text exposition. */
 function sample(text: string, series: string): number | undefined {
@@ -54,4 +54,14 @@ describe('scraped counters and gauges', () => {
     expect(sample(text, 'things_total')).toBe(5);
     expect(sample(text, 'things_open')).toBe(0);
   });
+});
+
+describe('statusClass', () => {
+  it.each([
+    [200, '2xx'],
+    [304, '3xx'],
+    [404, '4xx'],
+    [503, '5xx'],
+    [99, 'other'],
+  ])('%i is %s', (code, label) => expect(statusClass(code)).toBe(label));
 });

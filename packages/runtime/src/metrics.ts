@@ -119,6 +119,11 @@ function startEventLoopDelay(registry: Registry, resolutionMs: number): ELDHisto
   return histogram;
 }
 
+/** The `status_class` label of an HTTP status: `2xx`, `4xx`, ... (`other` outside 100–599). */
+export function statusClass(statusCode: number): string {
+  return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';
+}
+
 /** A gauge set from `read()` on each scrape. */
 export function scrapedGauge(registry: Registry, name: string, help: string, read: () => number): void {
   new Gauge({
