@@ -10,7 +10,9 @@ import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import { countSubmittedDownloads, type ApiMetrics } from './metrics/api-metrics.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
+import { observabilityPlugin } from './plugins/observability.plugin.ts';
 import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
@@ -37,9 +39,17 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Prometheus metrics (createApiMetrics), served at GET /metrics. Default: none, `app.metrics` counts nothing. */
+  metrics?: ApiMetrics;
+  /** `config` of the GET /metrics route, for the auth plugin (exempt, or a `read` scope). */
+  metricsRouteConfig?: Record<string, unknown>;
+  /** One span per request (tracing was started). Default false. */
+  tracing?: boolean;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  // Downloads are counted where their jobs are added, whichever route adds them.
+  if (deps.metrics) deps = { ...deps, queues: countSubmittedDownloads(deps.queues, deps.metrics.downloadsSubmitted) };
   const logger = deps.logger ?? silentLogger();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -61,6 +71,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       );
     });
   }
+  await app.register(observabilityPlugin, {
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.metricsRouteConfig ? { metricsRouteConfig: deps.metricsRouteConfig } : {}),
+    tracing: deps.tracing === true,
+  });
   closeConnectionsAsTheyGoIdle(app);
   await app.register(problemDetailsPlugin);
   await app.register(fastifySwagger, {

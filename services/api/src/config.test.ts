@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       redisTimeoutMs: 1_000,
       sseHeartbeatMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-api' },
     });
   });
 

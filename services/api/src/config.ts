@@ -1,7 +1,13 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { LogLevelSchema, loadEnv } from '@flagship/common';
+import {
+  LogLevelSchema,
+  loadEnv,
+  observabilityConfig,
+  observabilityEnvSchema,
+  type ObservabilityConfig,
+} from '@flagship/common';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 
@@ -32,6 +38,7 @@ export const ApiEnvSchema = Type.Object({
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
+  ...observabilityEnvSchema('flagship-api'),
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
@@ -46,6 +53,8 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** Metrics (GET /metrics) and tracing (OTLP) settings. */
+  observability: Readonly<ObservabilityConfig>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
@@ -61,5 +70,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    observability: observabilityConfig(raw),
   });
 }

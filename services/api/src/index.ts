@@ -4,3 +4,5 @@
 // outside is added here deliberately, not by exporting everything.
 export { buildApp } from './app.ts';
 export { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
+export { createApiMetrics } from './metrics/api-metrics.ts';
+export { createQueueDepthReader } from './queues/queue-depth.ts';

@@ -1,13 +1,17 @@
-// Composition root of the API: configuration, logger, Redis connections, the app,
-// listening, and an orderly shutdown on SIGTERM/SIGINT (stop accepting, end the event
-// streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
+// Composition root of the API: configuration, tracing (when an OTLP endpoint is set),
+// logger, Redis connections, metrics, the app, listening, and an orderly shutdown on
+// SIGTERM/SIGINT (stop accepting, end the event streams, close
+// QueueEvents/FlowProducer/Queues, then Redis, then flush the spans) under a deadline.
 import closeWithGrace from 'close-with-grace';
 import { Redis } from 'ioredis';
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { createLocalFlagStore, createQueueTelemetry, redisOptions } from '@flagship/common';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
+import { startTracing } from '@flagship/runtime/tracing';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createApiMetrics } from './metrics/api-metrics.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
+import { createQueueDepthReader } from './queues/queue-depth.ts';
 
 /** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
 async function closeRedis(connection: Redis): Promise<void> {
@@ -16,7 +20,9 @@ async function closeRedis(connection: Redis): Promise<void> {
 }
 
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
-const logger = createLogger({ name: 'api', level: config.logLevel });
+const { observability } = config;
+const tracing = await startTracing({ serviceName: observability.serviceName, endpoint: observability.otlpEndpoint });
+const logger = createLogger({ name: 'api', level: config.logLevel, ...(tracing ? { mixin: tracing.logFields } : {}) });
 
 const producer = new Redis(config.redisUrl, redisOptions('producer'));
 const events = new Redis(config.redisUrl, redisOptions('events'));
@@ -30,8 +36,19 @@ const queues = createBullmqDownloadQueues({
   eventsConnection: events,
   timeoutMs: config.redisTimeoutMs,
   logger: logger.child({ component: 'queues' }),
+  ...(tracing ? { telemetry: await createQueueTelemetry() } : {}),
 });
-const app = await buildApp({ config, queues, store: createLocalFlagStore(config.downloadsDir), logger });
+const metrics = observability.metricsEnabled
+  ? createApiMetrics({ queueDepth: createQueueDepthReader({ connection: producer, timeoutMs: config.redisTimeoutMs }) })
+  : undefined;
+const app = await buildApp({
+  config,
+  queues,
+  store: createLocalFlagStore(config.downloadsDir),
+  logger,
+  metrics,
+  tracing: tracing !== undefined,
+});
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');
@@ -39,8 +56,10 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err
   await closeAll(
     [
       { name: 'http server, event streams and queues', close: () => app.close() },
+      { name: 'metrics', close: () => metrics?.close() },
       { name: 'redis producer', close: () => closeRedis(producer) },
       { name: 'redis events', close: () => closeRedis(events) },
+      { name: 'tracing', close: () => tracing?.shutdown() },
     ],
     {
       timeoutMs: config.shutdownTimeoutMs,

@@ -1,0 +1,178 @@
+// The API's metrics and request spans over fake queues: GET /metrics, the HTTP
+// histogram, the download counters, queue depths (and a failing read), and one SERVER
+// span per request with the handler inside it. The queue depth reader against a real
+// Redis is tested in tests/api.test.ts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createLocalFlagStore } from '@flagship/common';
+import { startTracing, type Tracing } from '@flagship/runtime/tracing';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp, type ApiDeps } from '../app.ts';
+import { createApiMetrics } from '../metrics/api-metrics.ts';
+import { QueueUnavailableError } from '../errors.ts';
+import type { QueueDepth, QueueDepthReader } from '../queues/queue-depth.ts';
+import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
+import { TEST_CONFIG } from '../test-support/test-app.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start(deps: Partial<ApiDeps> = {}): Promise<FastifyInstance> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'flagship-api-'));
+  const app = await buildApp({
+    config: TEST_CONFIG,
+    queues: createFakeDownloadQueues(),
+    store: createLocalFlagStore(dir),
+    ...deps,
+  });
+  cleanups.push(
+    () => rm(dir, { recursive: true, force: true }),
+    () => app.close(),
+  );
+  return app;
+}
+
+/** The value of one sample line of a Prometheus text exposition. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function scrape(app: FastifyInstance): Promise<string> {
+  const response = await app.inject({ method: 'GET', url: '/metrics' });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.body;
+}
+
+const depth = (waiting: number): QueueDepth => {
+  const states = { waiting, prioritized: 0, delayed: 0, active: 1, 'waiting-children': 0, completed: 5, failed: 0 };
+  return { downloads: { ...states }, flags: { ...states, waiting: waiting * 10 } };
+};
+
+describe('GET /metrics', () => {
+  it('measures requests by route template and status class, and counts submitted downloads', async () => {
+    const app = await start({ metrics: createApiMetrics({ processMetrics: false }) });
+    const json = { 'content-type': 'application/json' };
+    expect((await app.inject({ method: 'POST', url: '/v1/downloads', headers: json, payload: '{}' })).statusCode).toBe(
+      202,
+    );
+    await app.inject({ method: 'POST', url: '/v1/downloads', headers: json, payload: '{"codes":["ZZ"]}' });
+    await app.inject({ method: 'GET', url: '/v1/downloads/3b241101-e2bb-4255-8caf-4136c566a962' });
+    await app.inject({ method: 'GET', url: '/nowhere' });
+
+    const text = await scrape(app);
+    const series = (labels: string) => `flagship_http_request_duration_seconds_count{${labels}}`;
+    expect(sample(text, series('method="POST",route="/v1/downloads",status_class="2xx"'))).toBe(1);
+    expect(sample(text, series('method="POST",route="/v1/downloads",status_class="4xx"'))).toBe(1);
+    expect(sample(text, series('method="GET",route="/v1/downloads/:id",status_class="4xx"'))).toBe(1);
+    expect(sample(text, series('method="GET",route="unmatched",status_class="4xx"'))).toBe(1);
+    expect(text).toContain('# TYPE flagship_http_request_duration_seconds histogram');
+    expect(sample(text, 'flagship_downloads_submitted_total')).toBe(1); // the refused one added nothing
+    expect(sample(text, 'flagship_downloads_cancelled_total')).toBe(0);
+    expect(sample(text, 'flagship_downloads_retried_total')).toBe(0);
+  });
+
+  it('counts what routes report through app.metrics', async () => {
+    const app = await start({ metrics: createApiMetrics({ processMetrics: false }) });
+    app.metrics.downloadsCancelled.inc();
+    app.metrics.downloadsRetried.inc();
+    app.metrics.downloadsRetried.inc();
+    const text = await scrape(app);
+    expect(sample(text, 'flagship_downloads_cancelled_total')).toBe(1);
+    expect(sample(text, 'flagship_downloads_retried_total')).toBe(2);
+  });
+
+  it('reports the depth of both queues by state, and the process gauges', async () => {
+    let reads = 0;
+    const queueDepth: QueueDepthReader = {
+      read: async () => depth(++reads),
+      close: async () => {},
+    };
+    const app = await start({ metrics: createApiMetrics({ queueDepth }) });
+    const text = await scrape(app);
+    expect(sample(text, 'flagship_queue_jobs{queue="downloads",state="waiting"}')).toBe(1);
+    expect(sample(text, 'flagship_queue_jobs{queue="flags",state="waiting"}')).toBe(10);
+    expect(sample(text, 'flagship_queue_jobs{queue="flags",state="active"}')).toBe(1);
+    expect(sample(text, 'flagship_queue_depth_read_errors_total')).toBe(0);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(text).toContain('nodejs_eventloop_delay_seconds{stat="p99"}');
+  });
+
+  it('still answers, without the depths, when Redis does not', async () => {
+    const queueDepth: QueueDepthReader = {
+      read: async () => {
+        throw new QueueUnavailableError('Redis did not answer the queue depths within 1000 ms');
+      },
+      close: async () => {},
+    };
+    const app = await start({ metrics: createApiMetrics({ queueDepth, processMetrics: false }) });
+    const text = await scrape(app);
+    expect(text).not.toContain('flagship_queue_jobs{');
+    expect(sample(text, 'flagship_queue_depth_read_errors_total')).toBe(1);
+  });
+
+  it('passes its route config on, for the auth plugin to read', async () => {
+    let seen: unknown;
+    const app = await start({
+      metrics: createApiMetrics({ processMetrics: false }),
+      metricsRouteConfig: { auth: 'exempt' },
+    });
+    app.addHook('onRequest', async (request) => {
+      seen = request.routeOptions.config;
+    });
+    await scrape(app);
+    expect(seen).toMatchObject({ auth: 'exempt' });
+  });
+
+  it('is not served when metrics are off, and app.metrics counts nothing', async () => {
+    const app = await start();
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    expect(() => app.metrics.downloadsCancelled.inc()).not.toThrow();
+  });
+});
+
+describe('request spans', () => {
+  let tracing: Tracing | undefined;
+  afterEach(async () => {
+    await tracing?.shutdown();
+    tracing = undefined;
+  });
+
+  it('opens a SERVER span per request, runs the handler in it, and joins a caller’s trace', async () => {
+    const exporter = new InMemorySpanExporter();
+    tracing = await startTracing({ serviceName: 'api-test', exporter });
+    const activeAtEnqueue: (string | undefined)[] = [];
+    const queues = createFakeDownloadQueues({
+      addDownload: async () => {
+        activeAtEnqueue.push(trace.getActiveSpan()?.spanContext().spanId);
+      },
+    });
+    const app = await start({ queues, tracing: true });
+    const callerTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/downloads',
+      headers: { 'content-type': 'application/json', traceparent: `00-${callerTraceId}-00f067aa0ba902b7-01` },
+      payload: '{"codes":["CN"]}',
+    });
+    expect(response.statusCode).toBe(202);
+    await app.inject({ method: 'GET', url: '/healthz' }); // probes are not traced
+    await app.inject({ method: 'GET', url: '/v1/downloads/3b241101-e2bb-4255-8caf-4136c566a962' });
+
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.name)).toEqual(['POST /v1/downloads', 'GET /v1/downloads/:id']);
+    const [postSpan, getSpan] = spans;
+    expect(postSpan).toMatchObject({ kind: SpanKind.SERVER });
+    expect(postSpan!.attributes).toMatchObject({ 'http.route': '/v1/downloads', 'http.response.status_code': 202 });
+    expect(postSpan!.spanContext().traceId).toBe(callerTraceId);
+    expect(activeAtEnqueue).toEqual([postSpan!.spanContext().spanId]);
+    expect(getSpan!.attributes['http.response.status_code']).toBe(404);
+  });
+});
