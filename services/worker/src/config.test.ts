@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 20_000,
       healthPort: 0,
       logLevel: 'info',
+      observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-worker' },
     });
   });
 

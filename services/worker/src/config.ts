@@ -2,7 +2,13 @@
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
 // with a ConfigError that names the variable. The rest of the worker sees camelCase
 // settings, never the variables' names: only this file knows them.
-import { LogLevelSchema, loadEnv } from '@flagship/common';
+import {
+  LogLevelSchema,
+  loadEnv,
+  observabilityConfig,
+  observabilityEnvSchema,
+  type ObservabilityConfig,
+} from '@flagship/common';
 import type { LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
@@ -39,8 +45,9 @@ export const WorkerEnvSchema = Type.Object({
     600_000,
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
-  WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
+  WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of GET /healthz and GET /metrics (0: no endpoint)'),
   LOG_LEVEL: LogLevelSchema,
+  ...observabilityEnvSchema('flagship-worker'),
 });
 
 type WorkerEnv = Static<typeof WorkerEnvSchema>;
@@ -62,9 +69,11 @@ export interface WorkerConfig {
   originPool: Readonly<OriginDispatcherOptions>;
   /** On SIGTERM, how long running jobs may finish before they are handed back. */
   shutdownTimeoutMs: number;
-  /** Port of GET /healthz; 0: no endpoint. */
+  /** Port of GET /healthz and GET /metrics; 0: no endpoint. */
   healthPort: number;
   logLevel: LogLevel;
+  /** Metrics (on the health port) and tracing (OTLP) settings. */
+  observability: Readonly<ObservabilityConfig>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<WorkerConfig> {
@@ -87,5 +96,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     healthPort: raw.WORKER_HEALTH_PORT,
     logLevel: raw.LOG_LEVEL,
+    observability: observabilityConfig(raw),
   });
 }

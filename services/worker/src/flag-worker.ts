@@ -6,22 +6,26 @@
 import {
   QUEUE_PREFIX,
   QueueNames,
+  downloadIdOfChunkJob,
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
   type DownloadSummary,
   type FlagStore,
+  type QueueName,
 } from '@flagship/common';
 import { once, withTimeout, type Logger } from '@flagship/runtime';
-import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type Job, type Telemetry, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { WorkerConfig } from './config.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
+import { traceFlagDownloads, traceStoreSaves } from './flags/flag-spans.ts';
 import { handleChunkJob } from './handlers/chunk-job.ts';
 import type { ChunkRunDeps } from './handlers/chunk-run.ts';
 import { handleDownloadJob } from './handlers/download-job.ts';
 import { HAND_BACK, type JobRun } from './handlers/job-run.ts';
+import type { Processor, WorkerMetrics } from './metrics/worker-metrics.ts';
 
 export interface FlagWorkersOptions {
   /** Settings read from the environment (loadConfig). */
@@ -41,6 +45,10 @@ export interface FlagWorkersOptions {
   progressIntervalMs?: number;
   /** Lock and stall settings for both Workers (tests shorten them). Default bullmq's. */
   workerSettings?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
+  /** Measures the jobs (createWorkerMetrics). Default: not measured. */
+  metrics?: WorkerMetrics;
+  /** BullMQ telemetry when tracing is on (createQueueTelemetry): job, flag and save spans. */
+  telemetry?: Telemetry;
 }
 
 export interface FlagWorkers {
@@ -65,37 +73,46 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     autorun: false,
     concurrency: config.workerConcurrency,
     ...options.workerSettings,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   };
+  const traced = options.telemetry !== undefined;
   const flagDeps: DownloadFlagDeps = {
     dispatcher: options.dispatcher,
     originUrl: config.originUrl,
-    store: options.store,
+    store: traced ? traceStoreSaves(options.store) : options.store,
     attempts: config.flagAttempts,
     retryBaseDelayMs: config.retryBaseDelayMs,
   };
+  const downloadOne = (code: string, signal: AbortSignal) => downloadFlag(code, flagDeps, signal);
   const chunkDeps: ChunkRunDeps = {
     flagConcurrency: config.flagConcurrency,
-    downloadOne: (code, signal) => downloadFlag(code, flagDeps, signal),
+    downloadOne: traced ? traceFlagDownloads(downloadOne) : downloadOne,
     progressIntervalMs: options.progressIntervalMs,
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
 
+  const observe = <D, R>(queue: QueueName, processor: Processor<D, R>) =>
+    options.metrics ? options.metrics.observeJobs(queue, processor) : processor;
+
   const chunkWorker = new Worker<ChunkJobData, ChunkResult>(
     QueueNames.flags,
     // Three parameters: bullmq passes an AbortSignal only to processors that take one.
-    (job, token, signal) => handleChunkJob(job, jobRun(token, signal), { ...chunkDeps, logger }),
+    observe(QueueNames.flags, (job, token, signal) =>
+      handleChunkJob(job, jobRun(token, signal), { ...chunkDeps, logger }),
+    ),
     common,
   );
   const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(
     QueueNames.downloads,
-    (job, token, signal) =>
+    observe(QueueNames.downloads, (job, token, signal) =>
       handleDownloadJob(job, jobRun(token, signal), {
         ...chunkDeps,
         logger,
         prefix,
         readChunkJob: (jobId) => flagsQueue.getJob(jobId),
       }),
+    ),
     common,
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
@@ -144,7 +161,9 @@ function listen(worker: Worker, log: Logger): void {
   worker.on('failed', (job, err) =>
     log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade, downloadId: downloadIdOf(job) }, 'job failed'),
   );
-  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: taken back'));
+  worker.on('stalled', (jobId) =>
+    log.warn({ jobId, downloadId: downloadIdOfChunkJob(jobId) ?? jobId }, 'job stalled: taken back'),
+  );
 }
 
 function downloadIdOf(job: Job | undefined): string | undefined {

@@ -1,35 +1,49 @@
-// The worker process: reads its configuration, builds the Redis connection, the origin
-// pool, the flag store and the workers, starts them, and on SIGTERM/SIGINT shuts down
-// in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
-// them back to the queue, then close the origin pool and Redis. The only module that
-// reads process.env, handles signals or exits.
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+// The worker process: reads its configuration, starts tracing (when an OTLP endpoint
+// is set), builds the Redis connection, the origin pool, the flag store, the metrics and
+// the workers, starts them, and on SIGTERM/SIGINT shuts down in order: stop taking
+// jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand them back to the queue,
+// then close the origin pool and Redis, and flush the spans. The only module that reads
+// process.env, handles signals or exits.
+import { createLocalFlagStore, createQueueTelemetry, redisOptions } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
+import { startTracing } from '@flagship/runtime/tracing';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
 import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
 import { createHealthServer } from './health-server.ts';
+import { createWorkerMetrics } from './metrics/worker-metrics.ts';
 
 /** Time beyond the jobs' grace period for handing jobs back and closing connections. */
 const CLOSE_MARGIN_MS = 10_000;
 
-function main(): void {
+async function main(): Promise<void> {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
-  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  const { observability } = config;
+  const tracing = await startTracing({
+    serviceName: observability.serviceName,
+    endpoint: observability.otlpEndpoint,
+    undici: true,
+  });
+  const logger = createLogger({
+    name: 'worker',
+    level: config.logLevel,
+    ...(tracing ? { mixin: tracing.logFields } : {}),
+  });
   const connection = new Redis(config.redisUrl, redisOptions('worker'));
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const dispatcher = createOriginDispatcher(config.originPool);
   const store = createLocalFlagStore(config.downloadsDir);
-  const workers = createFlagWorkers({ config, connection, dispatcher, store, logger });
+  const metrics = observability.metricsEnabled ? createWorkerMetrics({ originUrl: config.originUrl }) : undefined;
+  const telemetry = tracing ? await createQueueTelemetry() : undefined;
+  const workers = createFlagWorkers({ config, connection, dispatcher, store, logger, metrics, telemetry });
   let accepting = true;
-  const health = createHealthServer(() => ({
-    ok: accepting && connection.status === 'ready',
-    redis: connection.status,
-    accepting,
-  }));
+  const health = createHealthServer(
+    () => ({ ok: accepting && connection.status === 'ready', redis: connection.status, accepting }),
+    metrics?.registry,
+  );
 
   closeWithGrace(
     { delay: config.shutdownTimeoutMs + 2 * CLOSE_MARGIN_MS, logger: { error: (msg) => logger.error(msg) } },
@@ -42,7 +56,9 @@ function main(): void {
           { name: 'workers', close: () => workers.close() },
           { name: 'health endpoint', close: () => new Promise((resolve) => health.close(resolve)) },
           { name: 'origin pool', close: () => dispatcher.close() },
+          { name: 'metrics', close: () => metrics?.close() },
           { name: 'redis', close: () => connection.quit() },
+          { name: 'tracing', close: () => tracing?.shutdown() },
         ],
         {
           timeoutMs: config.shutdownTimeoutMs + CLOSE_MARGIN_MS,
@@ -61,9 +77,11 @@ function main(): void {
       downloadsDir: config.downloadsDir,
       workerConcurrency: config.workerConcurrency,
       flagConcurrency: config.flagConcurrency,
+      metrics: observability.metricsEnabled && config.healthPort > 0,
+      tracing: tracing !== undefined,
     },
     'worker started',
   );
 }
 
-main();
+await main();
