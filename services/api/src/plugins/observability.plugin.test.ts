@@ -3,9 +3,11 @@
 // span per request with the handler inside it. The queue depth reader against a real
 // Redis is tested in tests/api.test.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalFlagStore } from '@flagship/common';
+import { createLogger } from '@flagship/runtime';
 import { startTracing, type Tracing } from '@flagship/runtime/tracing';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -174,5 +176,27 @@ describe('request spans', () => {
     expect(postSpan!.spanContext().traceId).toBe(callerTraceId);
     expect(activeAtEnqueue).toEqual([postSpan!.spanContext().spanId]);
     expect(getSpan!.attributes['http.response.status_code']).toBe(404);
+  });
+
+  it('gives log lines about a request its downloadId and, inside the span, its traceId', async () => {
+    tracing = await startTracing({ serviceName: 'api-test', exporter: new InMemorySpanExporter() });
+    const lines: Record<string, unknown>[] = [];
+    const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const logger = createLogger({ name: 'api', level: 'info', mixin: tracing!.logFields, destination });
+    const app = await start({ tracing: true, logger });
+    const id = '3b241101-e2bb-4255-8caf-4136c566a962';
+    await app.inject({ method: 'GET', url: `/v1/downloads/${id}` });
+    // Over a socket: the body arrives after the request's hooks began (inject() has it at once).
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const response = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/downloads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"codes":["ZZ"]}',
+    });
+    expect(response.status).toBe(400);
+    const refused = lines.filter((line) => line.msg === 'request refused');
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toMatchObject({ downloadId: id, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(refused[1]).toMatchObject({ traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 });

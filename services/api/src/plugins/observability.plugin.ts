@@ -98,8 +98,8 @@ function traceRequests(app: FastifyInstance): void {
     traces.set(request, { span, context: active });
     context.with(active, done);
   });
-  // The handler runs inside the request's span wherever Fastify resumes it (after the
-  // body was read, the active context is the socket's).
+  // The handler runs inside the request's span wherever Fastify resumes it (after an
+  // async hook of another plugin, say), as @fastify/otel does.
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
     route.handler = function tracedHandler(this: FastifyInstance, request, reply) {
