@@ -1,0 +1,238 @@
+// Metrics and traces of the whole pipeline on a real Redis (the in-process pipeline of
+// pipeline.test.ts, observed as main.ts observes it). After one download, the API's
+// /metrics and the worker's show its requests, submission, queue depths, flags by
+// outcome, origin requests, bytes, retries and jobs. The queue depths are read from
+// Redis at most once per interval, and a Redis that does not answer leaves the scrape
+// without them, in time. With tracing on (an in-memory exporter), one download is one
+// trace: the API request, the enqueue, each chunk job, every flag's origin GETs and its
+// save, and the worker's log lines about it carry its trace id.
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { createApiMetrics, createBullmqDownloadQueues, createQueueDepthReader } from '@flagship/api';
+import {
+  HttpContracts,
+  buildDownloadJobs,
+  createQueueTelemetry,
+  redisOptions,
+  type DownloadStatus,
+} from '@flagship/common';
+import { createLogger } from '@flagship/runtime';
+import { startTracing, type Tracing } from '@flagship/runtime/tracing';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { originDataSet, startPipeline, type Pipeline, type PipelineOptions } from './support/pipeline.ts';
+import { readSse } from './support/sse.ts';
+
+let redis: StartedRedisContainer;
+let pipeline: Pipeline | undefined;
+let tracing: Tracing | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  [redis] = await Promise.all([
+    new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
+    originDataSet(),
+  ]);
+});
+
+afterEach(async () => {
+  await pipeline?.close();
+  pipeline = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await tracing?.shutdown();
+  tracing = undefined;
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** Twelve codes in chunks of 5 (a flow of 3 chunks): DK missing at the origin, BR always failing. */
+const CODES = ['CN', 'IN', 'US', 'ID', 'BR', 'PK', 'NG', 'BD', 'RU', 'JP', 'MX', 'DK'];
+const OPTIONS: Omit<PipelineOptions, 'redisUrl'> = {
+  chunkSize: 5,
+  missingCodes: ['DK'],
+  faults: { failCodes: ['BR'] },
+  workerEnv: { FLAG_ATTEMPTS: '2' },
+};
+
+async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline> {
+  pipeline = await startPipeline({ redisUrl: redis.getConnectionUrl(), ...OPTIONS, ...options });
+  return pipeline;
+}
+
+/** Submit and follow the events until the download completes; its final status. */
+async function download(p: Pipeline): Promise<DownloadStatus> {
+  const response = await fetch(`${p.api}/v1/downloads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ codes: CODES }),
+  });
+  expect(response.status).toBe(202);
+  const { id } = HttpContracts.downloadAccepted.parse(await response.json());
+  const events = await readSse(`${p.api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
+  expect(events.at(-1)?.event).toBe('completed');
+  return HttpContracts.downloadStatus.parse(JSON.parse(events.at(-1)!.data));
+}
+
+/** The value of one sample line of a Prometheus text exposition. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function scrape(url: string): Promise<string> {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+describe('metrics', () => {
+  it('show one download on the API and on the worker', async () => {
+    const p = await start({ metrics: true });
+    const status = await download(p);
+    expect(status).toMatchObject({ total: 12, saved: 10, notFound: 1, failed: 1 });
+
+    const api = await scrape(`${p.api}/metrics`);
+    expect(sample(api, 'flagship_downloads_submitted_total')).toBe(1);
+    expect(
+      sample(
+        api,
+        'flagship_http_request_duration_seconds_count{method="POST",route="/v1/downloads",status_class="2xx"}',
+      ),
+    ).toBe(1);
+    expect(sample(api, 'flagship_queue_jobs{queue="downloads",state="completed"}')).toBe(1);
+    expect(sample(api, 'flagship_queue_jobs{queue="flags",state="completed"}')).toBe(3);
+    expect(sample(api, 'flagship_queue_jobs{queue="flags",state="waiting"}')).toBe(0);
+    expect(sample(api, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    const worker = await scrape(p.workerMetrics!);
+    expect(sample(worker, 'flagship_flags_total{outcome="OK"}')).toBe(10);
+    expect(sample(worker, 'flagship_flags_total{outcome="NOT_FOUND"}')).toBe(1);
+    expect(sample(worker, 'flagship_flags_total{outcome="ERROR"}')).toBe(1);
+    expect(sample(worker, 'flagship_flags_total{outcome="UNCHANGED"}')).toBe(0);
+    expect(sample(worker, 'flagship_flag_retries_total')).toBe(1); // BR's second attempt
+    const requests = (label: string) =>
+      sample(worker, `flagship_origin_request_duration_seconds_count{status_class="${label}"}`);
+    expect(requests('2xx')).toBe(20); // GIF and metadata.json of each saved flag
+    expect(requests('4xx')).toBeGreaterThanOrEqual(1);
+    expect(requests('5xx')).toBeGreaterThanOrEqual(2);
+    const gifBytes = status.outcomes.reduce((sum, outcome) => sum + (outcome.bytes ?? 0), 0);
+    expect(sample(worker, 'flagship_downloaded_bytes_total')).toBeGreaterThan(gifBytes);
+    expect(sample(worker, 'flagship_job_duration_seconds_count{kind="chunk",result="completed"}')).toBe(3);
+    expect(sample(worker, 'flagship_job_duration_seconds_count{kind="parent",result="completed"}')).toBe(1);
+    expect(sample(worker, 'flagship_jobs_active{queue="flags"}')).toBe(0);
+    expect(sample(worker, 'flagship_jobs_active{queue="downloads"}')).toBe(0);
+    expect(worker).toContain('nodejs_eventloop_delay_seconds{stat="p99"}');
+  });
+
+  it('read the queue depths from Redis once per interval, and report without them, in time, when Redis does not answer', async () => {
+    const prefix = `{test-${randomUUID()}}`;
+    const producer = new Redis(redis.getConnectionUrl(), redisOptions('producer'));
+    const admin = new Redis(redis.getConnectionUrl());
+    producer.on('error', () => {});
+    await Promise.all([once(producer, 'ready'), once(admin, 'ready')]);
+    const queues = createBullmqDownloadQueues({ connection: producer, eventsConnection: producer, prefix });
+    let clock = 0;
+    const reader = createQueueDepthReader({ connection: producer, prefix, timeoutMs: 300, now: () => clock });
+    const metrics = createApiMetrics({ queueDepth: reader, processMetrics: false });
+    cleanups.push(
+      () => queues.close(),
+      () => metrics.close(),
+      () => Promise.all([producer.quit(), admin.quit()]),
+    );
+    const addDownload = () => queues.addDownload(buildDownloadJobs(randomUUID(), CODES, { chunkSize: 5, prefix }));
+
+    await addDownload();
+    expect((await reader.read()).flags.waiting).toBe(3);
+    expect((await reader.read())['downloads']['waiting-children']).toBe(1);
+    await addDownload();
+    expect((await reader.read()).flags.waiting).toBe(3); // the same second: not read again
+    clock += 1_000;
+    expect((await reader.read()).flags.waiting).toBe(6);
+
+    await admin.client('PAUSE', 1_500, 'ALL');
+    clock += 1_000;
+    const started = performance.now();
+    await expect(reader.read()).rejects.toThrow('within 300 ms');
+    const text = await metrics.registry.metrics();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(text).not.toContain('flagship_queue_jobs{');
+    expect(sample(text, 'flagship_queue_depth_read_errors_total')).toBe(1);
+    await admin.ping(); // answered once the pause is over
+  });
+});
+
+interface SpanNode {
+  span: ReadableSpan;
+  children: SpanNode[];
+}
+
+/** The spans of one trace as an indented tree: name, kind and duration. */
+function renderTrace(spans: readonly ReadableSpan[]): string {
+  const nodes = new Map(spans.map((span) => [span.spanContext().spanId, { span, children: [] } as SpanNode]));
+  const roots: SpanNode[] = [];
+  for (const node of nodes.values()) {
+    const parent = nodes.get(node.span.parentSpanContext?.spanId ?? '');
+    (parent?.children ?? roots).push(node);
+  }
+  const ms = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
+  const lines: string[] = [];
+  const walk = (node: SpanNode, depth: number) => {
+    lines.push(`${'  '.repeat(depth)}${node.span.name} [${SpanKind[node.span.kind]}] ${ms(node.span).toFixed(1)} ms`);
+    const children = [...node.children].sort(
+      (a, b) => a.span.startTime[0] - b.span.startTime[0] || a.span.startTime[1] - b.span.startTime[1],
+    );
+    for (const child of children) walk(child, depth + 1);
+  };
+  for (const root of roots) walk(root, 0);
+  return lines.join('\n');
+}
+
+describe('traces', () => {
+  it('follow one download in one trace: API request, enqueue, chunk jobs, origin GETs, saves; its log lines carry the trace id', async () => {
+    const exporter = new InMemorySpanExporter();
+    tracing = await startTracing({ serviceName: 'flagship-test', exporter, undici: true });
+    const lines: Record<string, unknown>[] = [];
+    const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const worker = createLogger({ name: 'worker', level: 'debug', mixin: tracing!.logFields, destination });
+    const p = await start({ telemetry: await createQueueTelemetry(), logger: { worker } });
+    const status = await download(p);
+    await p.close(); // every job's span has ended once the workers have stopped
+    pipeline = undefined;
+
+    const spans = exporter.getFinishedSpans();
+    const request = spans.find((span) => span.name === 'POST /v1/downloads');
+    expect(request?.kind).toBe(SpanKind.SERVER);
+    expect(request?.parentSpanContext).toBeUndefined(); // the trace starts at the API
+    const traceId = request!.spanContext().traceId;
+    const trace = spans.filter((span) => span.spanContext().traceId === traceId);
+    const named = (name: string) => trace.filter((span) => span.name === name);
+    if (process.env.FLAGSHIP_PRINT_TRACE === '1') console.log(renderTrace(trace));
+
+    expect(trace.filter((span) => span.kind === SpanKind.PRODUCER).length).toBeGreaterThanOrEqual(4); // flow, parent, 3 chunks
+    const chunkJobs = named('process flags');
+    expect(chunkJobs).toHaveLength(3);
+    expect(chunkJobs.every((span) => span.kind === SpanKind.CONSUMER)).toBe(true);
+    expect(named('process downloads')).toHaveLength(1); // the parent merging the chunks
+    expect(named('download flag')).toHaveLength(12);
+    expect(named('save flag')).toHaveLength(10);
+    const gets = trace.filter((span) => span.kind === SpanKind.CLIENT);
+    expect(gets.length).toBe(20 + 2 + 4); // 10 saved, DK (404), BR twice (500): GIF and metadata each
+    expect(gets.every((span) => span.name === 'GET')).toBe(true);
+    // Nothing of the download's work landed in another trace.
+    const elsewhere = spans.filter(
+      (span) => span.spanContext().traceId !== traceId && ['download flag', 'save flag', 'GET'].includes(span.name),
+    );
+    expect(elsewhere).toEqual([]);
+
+    const aboutTheDownload = lines.filter((line) => line.downloadId === status.id);
+    expect(aboutTheDownload.length).toBeGreaterThanOrEqual(4); // 3 chunks done, the summary
+    for (const line of aboutTheDownload) {
+      expect(line, String(line.msg)).toMatchObject({ jobId: expect.any(String), traceId });
+    }
+  });
+});
