@@ -17,6 +17,7 @@ import {
   type DownloadStatus,
 } from '@flagship/common';
 import { createLogger } from '@flagship/runtime';
+import { metricSample as sample } from '@flagship/runtime/metrics';
 import { startTracing, type Tracing } from '@flagship/runtime/tracing';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -76,12 +77,6 @@ async function download(p: Pipeline): Promise<DownloadStatus> {
   const events = await readSse(`${p.api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
   expect(events.at(-1)?.event).toBe('completed');
   return HttpContracts.downloadStatus.parse(JSON.parse(events.at(-1)!.data));
-}
-
-/** The value of one sample line of a Prometheus text exposition. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function scrape(url: string): Promise<string> {

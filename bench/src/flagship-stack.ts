@@ -20,6 +20,8 @@ export interface FlagshipStackOptions {
   workerEnv?: Readonly<Record<string, string>>;
   /** Extra node flags for the API process (profiling). */
   apiNodeArgs?: readonly string[];
+  /** API environment beyond the defaults (experiments), e.g. METRICS_ENABLED. */
+  apiEnv?: Readonly<Record<string, string>>;
 }
 
 export interface FlagshipStack {
@@ -47,6 +49,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
       REDIS_URL: options.redisUrl,
       DOWNLOADS_DIR: options.downloadsDir,
       LOG_LEVEL,
+      ...options.apiEnv,
     },
     readyUrl: `http://127.0.0.1:${apiPort}/readyz`,
     logDir: options.logDir,

@@ -1,12 +1,12 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { registerProcessMetrics, scrapedCounter, scrapedGauge, statusClass } from './metrics.ts';
-
-/** The value of one sample line of a Prometheus text exposition. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import {
+  metricSample as sample,
+  registerProcessMetrics,
+  scrapedCounter,
+  scrapedGauge,
+  statusClass,
+} from './metrics.ts';
 
 describe('process metrics', () => {
   it('reads memory, CPU and open resources when scraped', async () => {

@@ -119,6 +119,15 @@ function startEventLoopDelay(registry: Registry, resolutionMs: number): ELDHisto
   return histogram;
 }
 
+/**
+ * The value of one series (`name` or `name{labels}`, as written) in a Prometheus text
+ * exposition, or undefined when it is not there: for tests and the benchmarks.
+ */
+export function metricSample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 /** The `status_class` label of an HTTP status: `2xx`, `4xx`, ... (`other` outside 100–599). */
 export function statusClass(statusCode: number): string {
   return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalFlagStore } from '@flagship/common';
 import { createLogger } from '@flagship/runtime';
+import { metricSample as sample } from '@flagship/runtime/metrics';
 import { startTracing, type Tracing } from '@flagship/runtime/tracing';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -38,12 +39,6 @@ async function start(deps: Partial<ApiDeps> = {}): Promise<FastifyInstance> {
     () => app.close(),
   );
   return app;
-}
-
-/** The value of one sample line of a Prometheus text exposition. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function scrape(app: FastifyInstance): Promise<string> {

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlagOutcome } from '@flagship/common';
+import { metricSample as sample } from '@flagship/runtime/metrics';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,12 +20,6 @@ function metricsFor(originUrl = 'http://127.0.0.1:1/data/flags'): WorkerMetrics 
   const metrics = createWorkerMetrics({ originUrl, processMetrics: false });
   closers.push(() => metrics.close());
   return metrics;
-}
-
-/** The value of one sample line of a Prometheus text exposition. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 async function listen(server: Server): Promise<string> {
