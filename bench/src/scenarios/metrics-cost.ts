@@ -1,53 +1,77 @@
 // What metrics cost: all-countries throughput (250 flags, one download, POST accepted →
 // completed, files on disk) with METRICS_ENABLED=true against false, on the API and the
 // worker alike, tracing off in both. Standalone (`npm run bench:metrics-cost -w bench`),
-// beside the main benchmark: Redis, nginx and the data set as run-bench.ts sets them up,
-// then rounds of two arms. Each arm starts a fresh API and worker with its setting,
-// warms up, and times `METRICS_COST_RUNS` downloads (cold: the folder emptied before
-// each); the round's ratio is metrics-on flags/s ÷ metrics-off flags/s of the arms'
-// medians. The order of the arms flips every round, so neither always runs first on a
-// machine whose load drifts. Prints the paired ratios and writes
-// bench/.work/metrics-cost.json. Settings:
-//   METRICS_COST_ROUNDS   measured rounds (default 9), after one warm-up round
-//   METRICS_COST_RUNS     timed downloads per arm and round (default 5)
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// beside the main benchmark: nginx and the data set as run-bench.ts sets them up, and
+// two Flagship stacks running side by side, each an API and one worker on its own Redis
+// container and downloads folder: one with metrics, one without. Downloads alternate
+// between them one by one (the order flips every pair), so the two of a pair run within
+// a second of each other: on a shared machine whose load drifts from minute to minute,
+// that pairing is what makes a 3% difference visible. Each download is cold (its folder
+// emptied first). The cost is 1 − the median of the pairs' ratios (on ÷ off flags/s).
+// Beside it, the CPU time the API and the worker spent per download (from /proc, summed
+// over all pairs), which the machine's load disturbs far less than wall time.
+// Prints the result and writes bench/.work/metrics-cost.json. Settings:
+//   METRICS_COST_PAIRS     measured pairs of downloads (default 41), after 3 warm-up pairs
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COUNTRY_CODES } from '@flagship/common';
 import { DEFAULT_DATA_DIR, generateFlags } from '@flagship/origin';
 import { metricSample as sample } from '@flagship/runtime/metrics';
-import { createDownloadsClient } from '../downloads-client.ts';
+import { createDownloadsClient, type DownloadsClient } from '../downloads-client.ts';
 import { emptyDir } from '../files.ts';
-import { startFlagshipStack } from '../flagship-stack.ts';
+import { startFlagshipStack, type FlagshipStack } from '../flagship-stack.ts';
 import { startNginx } from '../nginx.ts';
 import { startRedis, type BenchRedis } from '../redis.ts';
-import { describe, median, pairedRatios, type SampleStats } from '../stats.ts';
-import { ensureSystemPackages } from '../system-packages.ts';
+import { describe, pairedRatios, type SampleStats } from '../stats.ts';
+import { NGINX } from '../system-packages.ts';
 
 export type Arm = 'on' | 'off';
 
-export interface MetricsCostRound {
+export interface MetricsCostPair {
   order: Arm[];
-  /** Median flags/s of each arm's timed downloads. */
   flagsPerSecond: Record<Arm, number>;
+  /** CPU seconds of the arm's API and worker processes during its download. */
+  cpuSeconds: Record<Arm, number>;
 }
 
 export interface MetricsCostSummary {
-  rounds: number;
+  pairs: number;
   on: SampleStats;
   off: SampleStats;
-  /** Metrics-on ÷ metrics-off flags/s, round by round. */
+  /** Metrics-on ÷ metrics-off flags/s, pair by pair. */
   ratio: SampleStats;
   /** 1 − median ratio, as a percentage: the throughput metrics cost. */
   costPercent: number;
+  /** API + worker CPU milliseconds per download, over all pairs. */
+  cpuMsPerDownload: Record<Arm, number>;
+  /** on ÷ off CPU per download − 1, as a percentage. */
+  cpuCostPercent: number;
 }
 
-export function summarizeMetricsCost(rounds: readonly MetricsCostRound[]): MetricsCostSummary {
-  const on = rounds.map((round) => round.flagsPerSecond.on);
-  const off = rounds.map((round) => round.flagsPerSecond.off);
+export function summarizeMetricsCost(pairs: readonly MetricsCostPair[]): MetricsCostSummary {
+  const on = pairs.map((pair) => pair.flagsPerSecond.on);
+  const off = pairs.map((pair) => pair.flagsPerSecond.off);
   const ratio = describe(pairedRatios(on, off));
-  return { rounds: rounds.length, on: describe(on), off: describe(off), ratio, costPercent: (1 - ratio.median) * 100 };
+  const cpuMs = (arm: Arm) => (pairs.reduce((sum, pair) => sum + pair.cpuSeconds[arm], 0) * 1000) / pairs.length;
+  const cpuMsPerDownload = { on: cpuMs('on'), off: cpuMs('off') };
+  return {
+    pairs: pairs.length,
+    on: describe(on),
+    off: describe(off),
+    ratio,
+    costPercent: (1 - ratio.median) * 100,
+    cpuMsPerDownload,
+    cpuCostPercent: (cpuMsPerDownload.on / cpuMsPerDownload.off - 1) * 100,
+  };
+}
+
+/** User + system CPU seconds of a process so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
+export function parseProcStatCpuSeconds(stat: string): number {
+  // Fields after the command name (which may hold spaces) start at the state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -60,49 +84,73 @@ function positiveInteger(name: string, fallback: number): number {
 
 const log = (line: string) => console.log(`[metrics-cost ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-interface ArmContext {
-  repoRoot: string;
+const WARM_UP_PAIRS = 3;
+
+interface ArmStack {
+  arm: Arm;
   redis: BenchRedis;
-  flagsUrl: string;
   downloadsDir: string;
-  logDir: string;
-  runs: number;
+  stack: FlagshipStack;
+  client: DownloadsClient;
+  close(): Promise<void>;
 }
 
-/** A fresh API and worker with METRICS_ENABLED for `arm`: median flags/s of `runs` downloads after one warm-up. */
-async function runArm(ctx: ArmContext, arm: Arm): Promise<number> {
-  await ctx.redis.flushAll();
+/** An API and one worker with METRICS_ENABLED for `arm`, on a Redis of their own. */
+async function startArm(arm: Arm, options: { repoRoot: string; work: string; flagsUrl: string; redisImage: string }) {
+  const redis = await startRedis(options.redisImage);
+  const downloadsDir = path.join(options.work, `downloads/metrics-${arm}`);
+  const logDir = path.join(options.work, `logs-metrics-cost/${arm}`);
+  await mkdir(downloadsDir, { recursive: true });
+  await mkdir(logDir, { recursive: true });
   const env = { METRICS_ENABLED: String(arm === 'on') };
   const stack = await startFlagshipStack({
-    repoRoot: ctx.repoRoot,
-    redisUrl: ctx.redis.url,
-    downloadsDir: ctx.downloadsDir,
-    logDir: ctx.logDir,
+    repoRoot: options.repoRoot,
+    redisUrl: redis.url,
+    downloadsDir,
+    logDir,
     apiEnv: env,
     workerEnv: env,
   });
+  await stack.setWorkers(1, options.flagsUrl);
   const client = createDownloadsClient(stack.apiUrl);
-  try {
-    await stack.setWorkers(1, ctx.flagsUrl);
-    const flagsPerSecond: number[] = [];
-    for (let run = 0; run <= ctx.runs; run++) {
-      await emptyDir(ctx.downloadsDir);
-      const done = await client.download({ all: true });
-      if (done.saved !== COUNTRY_CODES.length) throw new Error(`saved ${done.saved} of ${COUNTRY_CODES.length}`);
-      if (run > 0) flagsPerSecond.push(done.saved / done.seconds);
-    }
-    if (arm === 'on') await checkMeasured(stack.apiUrl, stack.workers()[0]?.readyUrl, ctx.runs + 1);
-    return median([...flagsPerSecond].sort((a, b) => a - b));
-  } finally {
-    await client.close();
-    await stack.close();
-  }
+  const started: ArmStack = {
+    arm,
+    redis,
+    downloadsDir,
+    stack,
+    client,
+    async close() {
+      await client.close();
+      await stack.close();
+      await redis.close();
+    },
+  };
+  return started;
 }
 
-/** The metrics-on arm really measured: every download submitted, every flag counted. */
-async function checkMeasured(apiUrl: string, workerHealthUrl: string | undefined, downloads: number): Promise<void> {
-  const api = await (await fetch(`${apiUrl}/metrics`)).text();
-  const worker = await (await fetch(workerHealthUrl!.replace(/\/healthz$/, '/metrics'))).text();
+async function cpuSecondsOf(arm: ArmStack): Promise<number> {
+  const pids = [arm.stack.apiPid, ...arm.stack.workers().map((worker) => worker.pid)];
+  const stats = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8')));
+  return stats.reduce((sum, stat) => sum + parseProcStatCpuSeconds(stat), 0);
+}
+
+/** One cold download of every country: flags/s and the CPU its API and worker spent. */
+async function downloadAll(arm: ArmStack): Promise<{ flagsPerSecond: number; cpuSeconds: number }> {
+  await emptyDir(arm.downloadsDir);
+  const cpuBefore = await cpuSecondsOf(arm);
+  const done = await arm.client.download({ all: true });
+  const cpuSeconds = (await cpuSecondsOf(arm)) - cpuBefore;
+  if (done.saved !== COUNTRY_CODES.length) {
+    throw new Error(`${arm.arm}: saved ${done.saved} of ${COUNTRY_CODES.length}`);
+  }
+  return { flagsPerSecond: done.saved / done.seconds, cpuSeconds };
+}
+
+/** The metrics-on stack really measured: every download submitted, every flag counted. */
+async function checkMeasured(arm: ArmStack, downloads: number): Promise<void> {
+  const api = await (await fetch(`${arm.stack.apiUrl}/metrics`)).text();
+  const workerHealth = arm.stack.workers()[0]?.readyUrl ?? '';
+  const worker = await (await fetch(workerHealth.replace(/\/healthz$/, '/metrics'))).text();
   const submitted = sample(api, 'flagship_downloads_submitted_total');
   const flags = sample(worker, 'flagship_flags_total{outcome="OK"}');
   if (submitted !== downloads || flags !== downloads * COUNTRY_CODES.length) {
@@ -110,56 +158,66 @@ async function checkMeasured(apiUrl: string, workerHealthUrl: string | undefined
   }
 }
 
+/** The metrics-off stack serves no metrics (METRICS_ENABLED=false was read). */
+async function checkNotMeasured(arm: ArmStack): Promise<void> {
+  const response = await fetch(`${arm.stack.apiUrl}/metrics`);
+  await response.body?.cancel();
+  if (response.status !== 404) throw new Error(`metrics off, but the API answers /metrics with ${response.status}`);
+}
+
 async function main(): Promise<void> {
-  const rounds = positiveInteger('METRICS_COST_ROUNDS', 9);
-  const runs = positiveInteger('METRICS_COST_RUNS', 5);
+  const pairs = positiveInteger('METRICS_COST_PAIRS', 41);
   const redisImage = process.env.REDIS_IMAGE;
   if (!redisImage) throw new Error('REDIS_IMAGE is not set: run `. ../shared/ci/env.sh` first');
   const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
   const work = path.join(repoRoot, 'bench/.work');
-  const logDir = path.join(work, 'logs-metrics-cost');
-  const downloadsDir = path.join(work, 'downloads/metrics-cost');
-  await rm(logDir, { recursive: true, force: true });
-  await mkdir(logDir, { recursive: true });
-  await mkdir(downloadsDir, { recursive: true });
-  await ensureSystemPackages(log);
+  await rm(path.join(work, 'logs-metrics-cost'), { recursive: true, force: true });
+  // nginx only (no reference program here): `npm run bench` installs it on a fresh machine.
+  await access(NGINX).catch(() => {
+    throw new Error(`${NGINX} is missing: run \`npm run bench\` once (it installs nginx) or apt-get install nginx`);
+  });
   await generateFlags({ outDir: DEFAULT_DATA_DIR });
 
   const loadAtStart = os.loadavg()[0] ?? 0;
-  const redis = await startRedis(redisImage);
   const nginx = await startNginx({ dataDir: DEFAULT_DATA_DIR, workDir: path.join(work, 'nginx-metrics-cost') });
+  const arms: ArmStack[] = [];
   try {
-    const ctx: ArmContext = { repoRoot, redis, flagsUrl: nginx.flagsUrl, downloadsDir, logDir, runs };
-    const measured: MetricsCostRound[] = [];
-    for (let round = 0; round <= rounds; round++) {
-      const order: Arm[] = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
-      const flagsPerSecond = { on: 0, off: 0 };
-      for (const arm of order) flagsPerSecond[arm] = await runArm(ctx, arm);
-      const label = round === 0 ? 'warm-up' : `round ${round}/${rounds}`;
-      log(
-        `${label} (${order.join(' then ')}): on ${flagsPerSecond.on.toFixed(0)} flags/s, off ${flagsPerSecond.off.toFixed(0)} flags/s, ratio ${(flagsPerSecond.on / flagsPerSecond.off).toFixed(3)}`,
-      );
-      if (round > 0) measured.push({ order, flagsPerSecond });
+    for (const arm of ['on', 'off'] as const) {
+      arms.push(await startArm(arm, { repoRoot, work, flagsUrl: nginx.flagsUrl, redisImage }));
     }
+    const [on, off] = arms as [ArmStack, ArmStack];
+    const measured: MetricsCostPair[] = [];
+    for (let pair = 0; pair < WARM_UP_PAIRS + pairs; pair++) {
+      const order: [ArmStack, ArmStack] = pair % 2 === 0 ? [on, off] : [off, on];
+      const flagsPerSecond = { on: 0, off: 0 };
+      const cpuSeconds = { on: 0, off: 0 };
+      for (const arm of order) {
+        const run = await downloadAll(arm);
+        flagsPerSecond[arm.arm] = run.flagsPerSecond;
+        cpuSeconds[arm.arm] = run.cpuSeconds;
+      }
+      if (pair >= WARM_UP_PAIRS) measured.push({ order: order.map((arm) => arm.arm), flagsPerSecond, cpuSeconds });
+    }
+    await checkMeasured(on, WARM_UP_PAIRS + pairs);
+    await checkNotMeasured(off);
     const summary = summarizeMetricsCost(measured);
     const loadAtEnd = os.loadavg()[0] ?? 0;
     log(
       `metrics on ÷ off, all countries flags/s: median ${summary.ratio.median.toFixed(3)} ` +
-        `(min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.rounds} paired rounds × ${runs} downloads); ` +
-        `medians ${summary.on.median.toFixed(0)} vs ${summary.off.median.toFixed(0)} flags/s; cost ${summary.costPercent.toFixed(1)}%; ` +
+        `(min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.pairs} pairs); ` +
+        `medians ${summary.on.median.toFixed(0)} vs ${summary.off.median.toFixed(0)} flags/s; ` +
+        `cost ${summary.costPercent.toFixed(1)}%; API + worker CPU per download ${summary.cpuMsPerDownload.on.toFixed(1)} vs ` +
+        `${summary.cpuMsPerDownload.off.toFixed(1)} ms (${summary.cpuCostPercent.toFixed(1)}%); ` +
         `load average ${loadAtStart.toFixed(2)} → ${loadAtEnd.toFixed(2)}`,
     );
     await writeFile(
       path.join(work, 'metrics-cost.json'),
-      JSON.stringify(
-        { date: new Date().toISOString(), runsPerArm: runs, loadAtStart, loadAtEnd, summary, rounds: measured },
-        null,
-        2,
-      ) + '\n',
+      JSON.stringify({ date: new Date().toISOString(), loadAtStart, loadAtEnd, summary, pairs: measured }, null, 2) +
+        '\n',
     );
   } finally {
+    for (const arm of arms) await arm.close();
     await nginx.close();
-    await redis.close();
   }
 }
 
