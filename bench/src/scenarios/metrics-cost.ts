@@ -6,12 +6,15 @@
 // container and downloads folder: one with metrics, one without. Downloads alternate
 // between them one by one (the order flips every pair), so the two of a pair run within
 // a second of each other: on a shared machine whose load drifts from minute to minute,
-// that pairing is what makes a 3% difference visible. Each download is cold (its folder
-// emptied first). The cost is 1 − the median of the pairs' ratios (on ÷ off flags/s).
-// Beside it, the CPU time the API and the worker spent per download (from /proc, summed
-// over all pairs), which the machine's load disturbs far less than wall time.
-// Prints the result and writes bench/.work/metrics-cost.json. Settings:
-//   METRICS_COST_PAIRS     measured pairs of downloads (default 41), after 3 warm-up pairs
+// that pairing is what makes a 3% difference visible. The run is cut into blocks; each
+// block starts both stacks afresh and swaps which of the two slots (Redis container,
+// folder) has metrics, so a difference between the slots cancels out. Each download is
+// cold (its folder emptied first). The cost is 1 − the median of the pairs' ratios (on ÷
+// off flags/s). Beside it, the CPU time the API and the worker spent per download (from
+// /proc, summed over all pairs), which the machine's load disturbs far less than wall
+// time. Prints the result and writes bench/.work/metrics-cost.json. Settings:
+//   METRICS_COST_PAIRS     measured pairs of downloads (default 200)
+//   METRICS_COST_BLOCKS    blocks they are cut into (default 4), each after 3 warm-up pairs
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,44 +91,44 @@ const WARM_UP_PAIRS = 3;
 
 interface ArmStack {
   arm: Arm;
-  redis: BenchRedis;
   downloadsDir: string;
   stack: FlagshipStack;
   client: DownloadsClient;
   close(): Promise<void>;
 }
 
-/** An API and one worker with METRICS_ENABLED for `arm`, on a Redis of their own. */
-async function startArm(arm: Arm, options: { repoRoot: string; work: string; flagsUrl: string; redisImage: string }) {
-  const redis = await startRedis(options.redisImage);
-  const downloadsDir = path.join(options.work, `downloads/metrics-${arm}`);
-  const logDir = path.join(options.work, `logs-metrics-cost/${arm}`);
-  await mkdir(downloadsDir, { recursive: true });
-  await mkdir(logDir, { recursive: true });
+/** A slot: the Redis and folder one of the two stacks runs on, whichever arm it is. */
+interface Slot {
+  name: string;
+  redis: BenchRedis;
+  downloadsDir: string;
+  logDir: string;
+}
+
+/** An API and one worker with METRICS_ENABLED for `arm`, in `slot`. */
+async function startArm(arm: Arm, slot: Slot, options: { repoRoot: string; flagsUrl: string }): Promise<ArmStack> {
+  await slot.redis.flushAll();
   const env = { METRICS_ENABLED: String(arm === 'on') };
   const stack = await startFlagshipStack({
     repoRoot: options.repoRoot,
-    redisUrl: redis.url,
-    downloadsDir,
-    logDir,
+    redisUrl: slot.redis.url,
+    downloadsDir: slot.downloadsDir,
+    logDir: slot.logDir,
     apiEnv: env,
     workerEnv: env,
   });
   await stack.setWorkers(1, options.flagsUrl);
   const client = createDownloadsClient(stack.apiUrl);
-  const started: ArmStack = {
+  return {
     arm,
-    redis,
-    downloadsDir,
+    downloadsDir: slot.downloadsDir,
     stack,
     client,
     async close() {
       await client.close();
       await stack.close();
-      await redis.close();
     },
   };
-  return started;
 }
 
 async function cpuSecondsOf(arm: ArmStack): Promise<number> {
@@ -166,7 +169,8 @@ async function checkNotMeasured(arm: ArmStack): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const pairs = positiveInteger('METRICS_COST_PAIRS', 41);
+  const pairs = positiveInteger('METRICS_COST_PAIRS', 200);
+  const blocks = positiveInteger('METRICS_COST_BLOCKS', 4);
   const redisImage = process.env.REDIS_IMAGE;
   if (!redisImage) throw new Error('REDIS_IMAGE is not set: run `. ../shared/ci/env.sh` first');
   const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -180,31 +184,56 @@ async function main(): Promise<void> {
 
   const loadAtStart = os.loadavg()[0] ?? 0;
   const nginx = await startNginx({ dataDir: DEFAULT_DATA_DIR, workDir: path.join(work, 'nginx-metrics-cost') });
-  const arms: ArmStack[] = [];
+  const slots: Slot[] = [];
   try {
-    for (const arm of ['on', 'off'] as const) {
-      arms.push(await startArm(arm, { repoRoot, work, flagsUrl: nginx.flagsUrl, redisImage }));
+    for (const name of ['a', 'b']) {
+      const slot = {
+        name,
+        redis: await startRedis(redisImage),
+        downloadsDir: path.join(work, `downloads/metrics-cost-${name}`),
+        logDir: path.join(work, `logs-metrics-cost/${name}`),
+      };
+      slots.push(slot);
+      await mkdir(slot.downloadsDir, { recursive: true });
+      await mkdir(slot.logDir, { recursive: true });
     }
-    const [on, off] = arms as [ArmStack, ArmStack];
     const measured: MetricsCostPair[] = [];
-    for (let pair = 0; pair < WARM_UP_PAIRS + pairs; pair++) {
-      const order: [ArmStack, ArmStack] = pair % 2 === 0 ? [on, off] : [off, on];
-      const flagsPerSecond = { on: 0, off: 0 };
-      const cpuSeconds = { on: 0, off: 0 };
-      for (const arm of order) {
-        const run = await downloadAll(arm);
-        flagsPerSecond[arm.arm] = run.flagsPerSecond;
-        cpuSeconds[arm.arm] = run.cpuSeconds;
+    for (let block = 0; block < blocks; block++) {
+      const [onSlot, offSlot] = (block % 2 === 0 ? slots : [...slots].reverse()) as [Slot, Slot];
+      const on = await startArm('on', onSlot, { repoRoot, flagsUrl: nginx.flagsUrl });
+      const off = await startArm('off', offSlot, { repoRoot, flagsUrl: nginx.flagsUrl }).catch(async (error) => {
+        await on.close();
+        throw error;
+      });
+      try {
+        const blockPairs = Math.ceil(pairs / blocks);
+        for (let pair = 0; pair < WARM_UP_PAIRS + blockPairs; pair++) {
+          const order: [ArmStack, ArmStack] = pair % 2 === 0 ? [on, off] : [off, on];
+          const flagsPerSecond = { on: 0, off: 0 };
+          const cpuSeconds = { on: 0, off: 0 };
+          for (const arm of order) {
+            const run = await downloadAll(arm);
+            flagsPerSecond[arm.arm] = run.flagsPerSecond;
+            cpuSeconds[arm.arm] = run.cpuSeconds;
+          }
+          if (pair >= WARM_UP_PAIRS) measured.push({ order: order.map((arm) => arm.arm), flagsPerSecond, cpuSeconds });
+        }
+        await checkMeasured(on, WARM_UP_PAIRS + blockPairs);
+        await checkNotMeasured(off);
+        const done = summarizeMetricsCost(measured);
+        log(
+          `block ${block + 1}/${blocks} (metrics on in slot ${onSlot.name}): ${done.pairs} pairs so far, median ratio ${done.ratio.median.toFixed(3)}`,
+        );
+      } finally {
+        await on.close();
+        await off.close();
       }
-      if (pair >= WARM_UP_PAIRS) measured.push({ order: order.map((arm) => arm.arm), flagsPerSecond, cpuSeconds });
     }
-    await checkMeasured(on, WARM_UP_PAIRS + pairs);
-    await checkNotMeasured(off);
     const summary = summarizeMetricsCost(measured);
     const loadAtEnd = os.loadavg()[0] ?? 0;
     log(
       `metrics on ÷ off, all countries flags/s: median ${summary.ratio.median.toFixed(3)} ` +
-        `(min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.pairs} pairs); ` +
+        `(min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.pairs} pairs in ${blocks} blocks); ` +
         `medians ${summary.on.median.toFixed(0)} vs ${summary.off.median.toFixed(0)} flags/s; ` +
         `cost ${summary.costPercent.toFixed(1)}%; API + worker CPU per download ${summary.cpuMsPerDownload.on.toFixed(1)} vs ` +
         `${summary.cpuMsPerDownload.off.toFixed(1)} ms (${summary.cpuCostPercent.toFixed(1)}%); ` +
@@ -212,11 +241,14 @@ async function main(): Promise<void> {
     );
     await writeFile(
       path.join(work, 'metrics-cost.json'),
-      JSON.stringify({ date: new Date().toISOString(), loadAtStart, loadAtEnd, summary, pairs: measured }, null, 2) +
-        '\n',
+      JSON.stringify(
+        { date: new Date().toISOString(), blocks, loadAtStart, loadAtEnd, summary, pairs: measured },
+        null,
+        2,
+      ) + '\n',
     );
   } finally {
-    for (const arm of arms) await arm.close();
+    for (const slot of slots) await slot.redis.close();
     await nginx.close();
   }
 }
