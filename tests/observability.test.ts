@@ -5,9 +5,18 @@
 // Redis at most once per interval, and a Redis that does not answer leaves the scrape
 // without them, in time. With tracing on (an in-memory exporter), one download is one
 // trace: the API request, the enqueue, each chunk job, every flag's origin GETs and its
-// save, and the worker's log lines about it carry its trace id.
+// save, and the worker's log lines about it carry its trace id. Last, the api and worker
+// main.ts as processes: /metrics served, spans exported over OTLP/HTTP to a collector
+// when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the trace id on their log lines.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { createApiMetrics, createBullmqDownloadQueues, createQueueDepthReader } from '@flagship/api';
 import {
   HttpContracts,
@@ -16,10 +25,11 @@ import {
   redisOptions,
   type DownloadStatus,
 } from '@flagship/common';
-import { createLogger } from '@flagship/runtime';
+import { createLogger, silentLogger } from '@flagship/runtime';
 import { metricSample as sample } from '@flagship/runtime/metrics';
 import { startTracing, type Tracing } from '@flagship/runtime/tracing';
 import { SpanKind } from '@opentelemetry/api';
+import { createOriginServer } from '@flagship/origin';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Redis } from 'ioredis';
@@ -66,15 +76,15 @@ async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeli
 }
 
 /** Submit and follow the events until the download completes; its final status. */
-async function download(p: Pipeline): Promise<DownloadStatus> {
-  const response = await fetch(`${p.api}/v1/downloads`, {
+async function download(api: string): Promise<DownloadStatus> {
+  const response = await fetch(`${api}/v1/downloads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ codes: CODES }),
   });
   expect(response.status).toBe(202);
   const { id } = HttpContracts.downloadAccepted.parse(await response.json());
-  const events = await readSse(`${p.api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
+  const events = await readSse(`${api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
   expect(events.at(-1)?.event).toBe('completed');
   return HttpContracts.downloadStatus.parse(JSON.parse(events.at(-1)!.data));
 }
@@ -88,7 +98,7 @@ async function scrape(url: string): Promise<string> {
 describe('metrics', () => {
   it('show one download on the API and on the worker', async () => {
     const p = await start({ metrics: true });
-    const status = await download(p);
+    const status = await download(p.api);
     expect(status).toMatchObject({ total: 12, saved: 10, notFound: 1, failed: 1 });
 
     const api = await scrape(`${p.api}/metrics`);
@@ -195,7 +205,7 @@ describe('traces', () => {
     const destination = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
     const worker = createLogger({ name: 'worker', level: 'debug', mixin: tracing!.logFields, destination });
     const p = await start({ telemetry: await createQueueTelemetry(), logger: { worker } });
-    const status = await download(p);
+    const status = await download(p.api);
     await p.close(); // every job's span has ended once the workers have stopped
     pipeline = undefined;
 
@@ -229,5 +239,134 @@ describe('traces', () => {
     for (const line of aboutTheDownload) {
       expect(line, String(line.msg)).toMatchObject({ jobId: expect.any(String), traceId });
     }
+  });
+});
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function listen(server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface ServiceProcess {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  /** Resolves with the first log line `until` accepts. */
+  waitFor(until: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
+
+function startService(script: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, script)], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(async () => child.kill('SIGKILL'));
+  const lines: Record<string, unknown>[] = [];
+  const waiting: {
+    until: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    for (const waiter of waiting.filter((candidate) => candidate.until(line))) {
+      waiting.splice(waiting.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  return {
+    child,
+    lines,
+    waitFor: (until) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find(until);
+        if (seen !== undefined) return resolve(seen);
+        waiting.push({ until, resolve });
+        child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before the awaited log line`)));
+      }),
+  };
+}
+
+async function stop(service: ServiceProcess): Promise<number | null> {
+  const exited = once(service.child, 'exit');
+  service.child.kill('SIGTERM');
+  const [code] = await exited;
+  return code as number | null;
+}
+
+describe('main.ts', () => {
+  it('serves /metrics on the api and the worker, and exports the spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const exports: { contentType: string | undefined; body: Buffer }[] = [];
+    const collector = await listen(
+      createServer((request: IncomingMessage, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          if (request.method === 'POST' && request.url === '/v1/traces') {
+            exports.push({ contentType: request.headers['content-type'], body: Buffer.concat(chunks) });
+          }
+          response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      }),
+    );
+    const dataSet = await originDataSet();
+    const origin = createOriginServer({ dataSet, logger: silentLogger() });
+    await origin.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => origin.close());
+    const downloadsDir = await mkdtemp(path.join(tmpdir(), 'flagship-observability-'));
+    cleanups.push(() => rm(downloadsDir, { recursive: true, force: true }));
+    const common = {
+      REDIS_URL: redis.getConnectionUrl(),
+      DOWNLOADS_DIR: downloadsDir,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector,
+    };
+    const healthPort = await freePort();
+    const worker = startService('../services/worker/src/main.ts', {
+      ...common,
+      ORIGIN_URL: `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}/data/flags`,
+      WORKER_HEALTH_PORT: String(healthPort),
+    });
+    const api = startService('../services/api/src/main.ts', { ...common, PORT: '0', HOST: '127.0.0.1' });
+    await worker.waitFor((line) => line.msg === 'worker started');
+    const listening = await api.waitFor((line) => String(line.msg).startsWith('Server listening at'));
+    const apiUrl = String(listening.msg).replace('Server listening at ', '');
+    const status = await download(apiUrl);
+    expect(status).toMatchObject({ total: 12, saved: 12 });
+
+    const apiMetrics = await scrape(`${apiUrl}/metrics`);
+    expect(sample(apiMetrics, 'flagship_downloads_submitted_total')).toBe(1);
+    expect(sample(apiMetrics, 'flagship_queue_jobs{queue="flags",state="completed"}')).toBe(3);
+    const workerMetrics = await scrape(`http://127.0.0.1:${healthPort}/metrics`);
+    expect(sample(workerMetrics, 'flagship_flags_total{outcome="OK"}')).toBe(12);
+
+    // Both flush their spans as they stop.
+    expect(await stop(worker)).toBe(0);
+    expect(await stop(api)).toBe(0);
+    expect(exports.length).toBeGreaterThanOrEqual(2);
+    expect(exports.every((exported) => exported.contentType === 'application/x-protobuf')).toBe(true);
+    // Protobuf keeps strings as they are: the services and span names are readable in the bytes.
+    const sent = Buffer.concat(exports.map((exported) => exported.body)).toString('latin1');
+    for (const text of [
+      'flagship-api',
+      'flagship-worker',
+      'POST /v1/downloads',
+      'addFlow downloads',
+      'process flags',
+    ]) {
+      expect(sent, text).toContain(text);
+    }
+    for (const text of ['download flag', 'save flag']) expect(sent, text).toContain(text);
+    const summaryLine = worker.lines.find((line) => line.downloadId === status.id && line.msg === status.message);
+    expect(summaryLine).toMatchObject({ jobId: status.id, traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
 });
