@@ -1,13 +1,16 @@
 // Metrics and traces of the whole pipeline on a real Redis (the in-process pipeline of
 // pipeline.test.ts, observed as main.ts observes it). After one download, the API's
 // /metrics and the worker's show its requests, submission, queue depths, flags by
-// outcome, origin requests, bytes, retries and jobs. The queue depths are read from
-// Redis at most once per interval, and a Redis that does not answer leaves the scrape
-// without them, in time. With tracing on (an in-memory exporter), one download is one
-// trace: the API request, the enqueue, each chunk job, every flag's origin GETs and its
-// save, and the worker's log lines about it carry its trace id. Last, the api and worker
-// main.ts as processes: /metrics served, spans exported over OTLP/HTTP to a collector
-// when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the trace id on their log lines.
+// outcome, origin requests, bytes, retries and jobs. The control plane is counted as it
+// happens: an idempotent replay apart from submissions, a retry, a repeat whose flags
+// come back unchanged (conditional GET), a cancel once however often it is asked, with
+// the flags decided before it. The queue depths are read from Redis at most once per
+// interval, and a Redis that does not answer leaves the scrape without them, in time.
+// With tracing on (an in-memory exporter), one download is one trace: the API request,
+// the enqueue, each chunk job, every flag's origin GETs and its save, and the worker's
+// log lines about it carry its trace id. Last, the api and worker main.ts as processes,
+// API keys on: /metrics served without a key, spans exported over OTLP/HTTP to a
+// collector when OTEL_EXPORTER_OTLP_ENDPOINT is set, and the trace id on the log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -75,18 +78,47 @@ async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeli
   return pipeline;
 }
 
-/** Submit and follow the events until the download completes; its final status. */
-async function download(api: string): Promise<DownloadStatus> {
-  const response = await fetch(`${api}/v1/downloads`, {
+interface Submitted {
+  id: string;
+  replayed: boolean;
+}
+
+/** POST a download (or a retry, with `url`); its id, and whether it was an idempotent replay. */
+async function submit(
+  api: string,
+  options: { body?: unknown; headers?: Record<string, string>; url?: string } = {},
+): Promise<Submitted> {
+  const response = await fetch(`${api}${options.url ?? '/v1/downloads'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ codes: CODES }),
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body: JSON.stringify(options.body ?? { codes: CODES }),
   });
   expect(response.status).toBe(202);
   const { id } = HttpContracts.downloadAccepted.parse(await response.json());
-  const events = await readSse(`${api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
+  return { id, replayed: response.headers.get('idempotent-replayed') === 'true' };
+}
+
+/** Follow the events until the download completes; its final status. */
+async function follow(api: string, id: string, headers: Record<string, string> = {}): Promise<DownloadStatus> {
+  const events = await readSse(`${api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event), {
+    headers,
+  });
   expect(events.at(-1)?.event).toBe('completed');
   return HttpContracts.downloadStatus.parse(JSON.parse(events.at(-1)!.data));
+}
+
+/** Submit the twelve codes and follow them to the end. */
+async function download(api: string, headers: Record<string, string> = {}): Promise<DownloadStatus> {
+  return follow(api, (await submit(api, { headers })).id, headers);
+}
+
+/** Polls `condition` every 50 ms until it holds, for at most `timeoutMs`. */
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function scrape(url: string): Promise<string> {
@@ -132,6 +164,62 @@ describe('metrics', () => {
     expect(sample(worker, 'flagship_jobs_active{queue="flags"}')).toBe(0);
     expect(sample(worker, 'flagship_jobs_active{queue="downloads"}')).toBe(0);
     expect(worker).toContain('nodejs_eventloop_delay_seconds{stat="p99"}');
+  });
+
+  it('count what the control plane did: an idempotent replay apart, a retry, and unchanged flags on a repeat', async () => {
+    const p = await start({ metrics: true });
+    const key = { 'idempotency-key': `obs-${randomUUID()}` };
+    const first = await submit(p.api, { headers: key });
+    expect(first.replayed).toBe(false);
+    expect(await submit(p.api, { headers: key })).toEqual({ id: first.id, replayed: true });
+    expect(await follow(p.api, first.id)).toMatchObject({ saved: 10, notFound: 1, failed: 1 });
+    const retry = await submit(p.api, { url: `/v1/downloads/${first.id}/retry`, body: {} });
+    expect(await follow(p.api, retry.id)).toMatchObject({ total: 1, failed: 1 }); // BR fails again
+    // The same codes again: the saved flags are asked for with their validators, and unchanged.
+    const repeat = await download(p.api);
+    expect(repeat.outcomes.filter((outcome) => outcome.status === 'OK' && outcome.unchanged)).toHaveLength(10);
+
+    const api = await scrape(`${p.api}/metrics`);
+    expect(sample(api, 'flagship_downloads_submitted_total')).toBe(2);
+    expect(sample(api, 'flagship_downloads_replayed_total')).toBe(1);
+    expect(sample(api, 'flagship_downloads_retried_total')).toBe(1);
+    expect(sample(api, 'flagship_downloads_cancelled_total')).toBe(0);
+    const worker = await scrape(p.workerMetrics!);
+    expect(sample(worker, 'flagship_flags_total{outcome="OK"}')).toBe(10);
+    expect(sample(worker, 'flagship_flags_total{outcome="UNCHANGED"}')).toBe(10);
+    expect(sample(worker, 'flagship_flags_total{outcome="NOT_FOUND"}')).toBe(2);
+    expect(sample(worker, 'flagship_flags_total{outcome="ERROR"}')).toBe(3); // BR in each of the three
+    expect(sample(worker, 'flagship_origin_request_duration_seconds_count{status_class="3xx"}')).toBe(20); // 304s
+  });
+
+  it('count a cancel once, however often it is asked, and the flags its jobs decided before it', async () => {
+    const p = await start({ metrics: true, chunkSize: 25, faults: { delayMs: [150, 250] } });
+    const { id } = await submit(p.api, { body: { all: true } });
+    // Cancel once some flags are in, while most are still to come.
+    await waitFor(async () => sample(await scrape(p.workerMetrics!), 'flagship_flags_total{outcome="OK"}')! >= 10);
+    const cancel = () => fetch(`${p.api}/v1/downloads/${id}`, { method: 'DELETE' });
+    expect((await cancel()).status).toBe(202);
+    expect((await cancel()).status).toBe(202); // the repeat answers the same, and is not counted
+    await waitFor(async () => {
+      const worker = await scrape(p.workerMetrics!);
+      return (
+        sample(worker, 'flagship_jobs_active{queue="flags"}') === 0 &&
+        sample(worker, 'flagship_job_duration_seconds_count{kind="parent",result="cancelled"}') === 1
+      );
+    });
+
+    expect(sample(await scrape(`${p.api}/metrics`), 'flagship_downloads_cancelled_total')).toBe(1);
+    const worker = await scrape(p.workerMetrics!);
+    const status = HttpContracts.downloadStatus.parse(await (await fetch(`${p.api}/v1/downloads/${id}`)).json());
+    expect(status.state).toBe('cancelled');
+    expect(status.done).toBeLessThan(250);
+    // The worker counted exactly the flags the download's status lists as decided.
+    const counted = ['OK', 'UNCHANGED', 'NOT_FOUND', 'ERROR'].reduce(
+      (sum, outcome) => sum + sample(worker, `flagship_flags_total{outcome="${outcome}"}`)!,
+      0,
+    );
+    expect(counted).toBe(status.done);
+    expect(sample(worker, 'flagship_job_duration_seconds_count{kind="chunk",result="cancelled"}')).toBeGreaterThan(0);
   });
 
   it('read the queue depths from Redis once per interval, and report without them, in time, when Redis does not answer', async () => {
@@ -336,11 +424,19 @@ describe('main.ts', () => {
       ORIGIN_URL: `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}/data/flags`,
       WORKER_HEALTH_PORT: String(healthPort),
     });
-    const api = startService('../services/api/src/main.ts', { ...common, PORT: '0', HOST: '127.0.0.1' });
+    // With API keys on: the download needs one, the scrape (METRICS_SCOPE's default, public) does not.
+    const key = 'observability-key-0123456789';
+    const api = startService('../services/api/src/main.ts', {
+      ...common,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CHUNK_SIZE: '5',
+      API_KEYS: `ci:${key}:read+submit`,
+    });
     await worker.waitFor((line) => line.msg === 'worker started');
     const listening = await api.waitFor((line) => String(line.msg).startsWith('Server listening at'));
     const apiUrl = String(listening.msg).replace('Server listening at ', '');
-    const status = await download(apiUrl);
+    const status = await download(apiUrl, { authorization: `Bearer ${key}` });
     expect(status).toMatchObject({ total: 12, saved: 12 });
 
     const apiMetrics = await scrape(`${apiUrl}/metrics`);

@@ -6,34 +6,11 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpContracts, REFERENCE_CODES, type DownloadStatus, type FlagOutcome } from '@flagship/common';
-import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { originDataSet, startPipeline, type Pipeline, type PipelineOptions } from './support/pipeline.ts';
+import { describe, expect, it } from 'vitest';
+import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse } from './support/sse.ts';
 
-let redis: StartedRedisContainer;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  [redis] = await Promise.all([
-    new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
-    originDataSet(),
-  ]);
-});
-
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
-});
-
-afterAll(async () => {
-  await redis?.stop();
-});
-
-async function start(options: Omit<PipelineOptions, 'redisUrl'> = {}): Promise<Pipeline> {
-  pipeline = await startPipeline({ redisUrl: redis.getConnectionUrl(), ...options });
-  return pipeline;
-}
+const { start } = pipelinePerTest();
 
 async function post(p: Pipeline, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${p.api}/v1/downloads`, {

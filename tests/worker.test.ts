@@ -41,7 +41,8 @@ import { Redis } from 'ioredis';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const GIF = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(32, 1)]);
+/** A whole 1×1 GIF89a: the worker saves only whole GIFs. */
+const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const COUNTRIES: Record<string, string> = {
   cn: 'China',
   in: 'India',

@@ -127,6 +127,16 @@ describe('local flag store', () => {
     await expect(store.open('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);
   });
 
+  it('gives the size of a saved file without opening it, and undefined for a missing one or a folder', async () => {
+    expect(await store.stat!('FR_France.gif')).toBeUndefined(); // not even the folder yet
+    await store.save('FR_France.gif', bytes('bleu-blanc-rouge'));
+    await mkdir(path.join(dir, 'downloads', 'folder.gif'));
+    expect(await store.stat!('FR_France.gif')).toEqual({ size: 16 });
+    expect(await store.stat!('XX_Nowhere.gif')).toBeUndefined();
+    expect(await store.stat!('folder.gif')).toBeUndefined();
+    await expect(store.stat!('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);
+  });
+
   it('reports a write failure instead of pretending it saved', async () => {
     // The store's folder is a plain file: the save must fail, even for root.
     await writeFile(path.join(dir, 'not-a-folder'), 'x');

@@ -32,6 +32,12 @@ export interface FlagStore {
   save(fileName: string, bytes: Uint8Array): Promise<SaveResult>;
   /** Open a saved file, or `undefined` when there is none by that name. */
   open(fileName: string): Promise<StoredFile | undefined>;
+  /**
+   * Size of a saved file, or `undefined` when there is none by that name; cheap (no
+   * open, no read). Optional: the worker sends conditional requests only for flags a
+   * store can vouch for (a store without it gets full downloads).
+   */
+  stat?(fileName: string): Promise<{ size: number } | undefined>;
 }
 
 /** Longest file name most file systems take (bytes, UTF-8). */
@@ -95,6 +101,11 @@ export function createLocalFlagStore(directory: string): FlagStore {
         throw error;
       }
       return 'written';
+    },
+
+    async stat(fileName) {
+      const info = statOrUndefined(resolveInside(fileName));
+      return info?.isFile() === true ? { size: info.size } : undefined;
     },
 
     async open(fileName) {

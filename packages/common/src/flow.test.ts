@@ -5,6 +5,7 @@ import {
   buildDownloadFlow,
   buildDownloadJobs,
   downloadShape,
+  retentionOfJob,
   shapeOfDownloadJob,
   singleJobChunk,
   splitIntoChunks,
@@ -86,6 +87,31 @@ describe('downloadShape and buildDownloadJobs', () => {
     expect(jobs).toEqual({ shape: 'flow', flow: buildDownloadFlow('d4', codes) });
     if (jobs.shape === 'flow') expect(Contracts.downloadJobData.parse(jobs.flow.data)).toEqual({ codes });
   });
+
+  it('takes the retention, the acceptance time and the download retried, for both shapes', () => {
+    const options = { retentionSeconds: 60, retentionCount: 5, createdAt: 1_700_000_000_000, retryOf: 'd0' };
+    const single = buildDownloadJobs('d8', ['CN'], options);
+    const flow = buildDownloadJobs('d9', ['CN', 'IN'], { ...options, chunkSize: 1 });
+    for (const [data, opts] of [
+      single.shape === 'single' ? [single.data, single.opts] : [],
+      flow.shape === 'flow' ? [flow.flow.data, flow.flow.opts] : [],
+    ]) {
+      expect(Contracts.downloadJobData.parse(data)).toMatchObject({ retryOf: 'd0' });
+      expect(opts).toMatchObject({ timestamp: 1_700_000_000_000, removeOnComplete: { age: 60, count: 5 } });
+      expect(retentionOfJob(opts as object)).toEqual({ ageSeconds: 60, count: 5 });
+    }
+    expect(flow.shape === 'flow' && flow.flow.children?.[0]?.opts?.removeOnFail).toEqual({ age: 60, count: 5 });
+    const plain = buildDownloadJobs('d10', ['CN']);
+    expect(plain.shape === 'single' && plain.opts).not.toHaveProperty('timestamp');
+    expect(plain.shape === 'single' && plain.data).not.toHaveProperty('retryOf');
+  });
+
+  it.each([undefined, {}, { removeOnComplete: true }, { removeOnComplete: 5 }, { removeOnComplete: { count: 5 } }])(
+    'reads no retention from job options %j',
+    (opts) => {
+      expect(retentionOfJob(opts)).toBeUndefined();
+    },
+  );
 
   it.each([
     { codes: ['CN'], inline: false },

@@ -9,6 +9,7 @@
 // back here (shapeOfDownloadJob, singleJobChunk), and nowhere else.
 import type { FlowJob, JobsOptions } from 'bullmq';
 import type { ChunkJobData, DownloadJobData } from './contracts.ts';
+import { DEFAULT_RETENTION, type Retention } from './download-index.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId } from './queues.ts';
 
 export const DEFAULT_CHUNK_SIZE = 25;
@@ -22,10 +23,14 @@ export interface DownloadFlowOptions {
   chunkAttempts?: number;
   /** First retry delay of a chunk job, doubled each time. Default 1000 ms. */
   chunkBackoffMs?: number;
-  /** How long a finished download stays inspectable. Default 24 h. */
+  /** How long a finished download stays inspectable. Default 24 h (DEFAULT_RETENTION). */
   retentionSeconds?: number;
-  /** How many finished downloads are kept at most. Default 10,000. */
+  /** How many finished downloads are kept at most. Default 10,000 (DEFAULT_RETENTION). */
   retentionCount?: number;
+  /** When the download was accepted (ms): its job's timestamp, as the index records it. Default now. */
+  createdAt?: number;
+  /** The download this one retries, carried in its job data (DownloadJobData.retryOf). */
+  retryOf?: string;
 }
 
 export function splitIntoChunks<T>(items: readonly T[], size: number): T[][] {
@@ -84,7 +89,36 @@ export function singleJobChunk(downloadId: string, codes: readonly string[]): Ch
 }
 
 function retentionOf(options: DownloadFlowOptions): { age: number; count: number } {
-  return { age: options.retentionSeconds ?? 24 * 3600, count: options.retentionCount ?? 10_000 };
+  return {
+    age: options.retentionSeconds ?? DEFAULT_RETENTION.ageSeconds,
+    count: options.retentionCount ?? DEFAULT_RETENTION.count,
+  };
+}
+
+/**
+ * The retention a download's job was added with (its removeOnComplete, as retentionOf
+ * set it), read back by the worker that finishes it, so the index keeps what BullMQ
+ * keeps whatever the worker's own settings; undefined for a job added otherwise.
+ */
+export function retentionOfJob(opts: Pick<JobsOptions, 'removeOnComplete'> | undefined): Retention | undefined {
+  const keep = opts?.removeOnComplete;
+  if (typeof keep !== 'object' || keep === null) return undefined;
+  const { age, count } = keep as { age?: unknown; count?: unknown };
+  if (typeof age !== 'number' || typeof count !== 'number') return undefined;
+  return { ageSeconds: age, count };
+}
+
+/** The download job's own data and options, whatever its shape: codes, retryOf, id, timestamp, retention. */
+function downloadJobParts(downloadId: string, codes: readonly string[], options: DownloadFlowOptions) {
+  const retention = retentionOf(options);
+  const data: DownloadJobData = { codes: [...codes], ...(options.retryOf ? { retryOf: options.retryOf } : {}) };
+  const opts: JobsOptions = {
+    jobId: downloadId,
+    ...(options.createdAt === undefined ? {} : { timestamp: options.createdAt }),
+    removeOnComplete: retention,
+    removeOnFail: retention,
+  };
+  return { data, opts, retention };
 }
 
 /**
@@ -100,19 +134,17 @@ export function buildDownloadJobs(
   if (downloadShape(codes.length, options.chunkSize ?? DEFAULT_CHUNK_SIZE) === DownloadShape.flow) {
     return { shape: DownloadShape.flow, flow: buildDownloadFlow(downloadId, codes, options) };
   }
-  const retention = retentionOf(options);
+  const own = downloadJobParts(downloadId, codes, options);
   return {
     shape: DownloadShape.single,
     queueName: QueueNames.downloads,
     prefix: options.prefix ?? QUEUE_PREFIX,
     name: JobNames.download,
-    data: { codes: [...codes], inline: true },
+    data: { ...own.data, inline: true },
     opts: {
-      jobId: downloadId,
+      ...own.opts,
       attempts: options.chunkAttempts ?? 3,
       backoff: { type: 'exponential', delay: options.chunkBackoffMs ?? 1_000 },
-      removeOnComplete: retention,
-      removeOnFail: retention,
     },
   };
 }
@@ -123,31 +155,24 @@ export function buildDownloadFlow(
   codes: readonly string[],
   options: DownloadFlowOptions = {},
 ): FlowJob {
-  const retention = retentionOf(options);
+  const own = downloadJobParts(downloadId, codes, options);
   const childOptions: JobsOptions = {
     attempts: options.chunkAttempts ?? 3,
     backoff: { type: 'exponential', delay: options.chunkBackoffMs ?? 1_000 },
     // A chunk's result lives on in its parent (getChildrenValues), so the child can go.
     removeOnComplete: { age: 3600, count: 1_000 },
-    removeOnFail: retention,
+    removeOnFail: own.retention,
     // A chunk that fails for good must not leave its download waiting forever: the
     // parent still completes and reports that chunk's flags as failed.
     ignoreDependencyOnFailure: true,
   };
   const prefix = options.prefix ?? QUEUE_PREFIX;
-  const parentData: DownloadJobData = { codes: [...codes] };
   return {
     name: JobNames.download,
     queueName: QueueNames.downloads,
     prefix,
-    data: parentData,
-    opts: {
-      jobId: downloadId,
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: retention,
-      removeOnFail: retention,
-    },
+    data: own.data,
+    opts: { ...own.opts, attempts: 3, backoff: { type: 'exponential', delay: 1_000 } },
     children: splitIntoChunks(codes, options.chunkSize ?? DEFAULT_CHUNK_SIZE).map((chunkCodes, chunk) => {
       const data: ChunkJobData = { downloadId, chunk, codes: chunkCodes };
       return {

@@ -34,6 +34,27 @@ export const DownloadState = Type.Enum(['queued', 'running', 'completed', 'faile
 });
 export type DownloadState = Static<typeof DownloadState>;
 
+/** The request header that makes POST /v1/downloads idempotent (IETF httpapi idempotency-key draft). */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** The response header of a replayed POST: the download this key created before. */
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+
+/** The headers of POST /v1/downloads that the API reads (names lower case, as Node gives them). */
+export const SubmitDownloadHeaders = Type.Object({
+  [IDEMPOTENCY_KEY_HEADER]: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7E]+$',
+      description:
+        'A client-chosen key, 1–255 printable ASCII characters (a structured-field string in quotes or a bare ' +
+        'value; "abc" and abc are the same key). The same key with the same body answers the download it ' +
+        'created before, marked as replayed; with another body, 422. Remembered for IDEMPOTENCY_TTL_S.',
+    }),
+  ),
+});
+export type SubmitDownloadHeaders = Static<typeof SubmitDownloadHeaders>;
+
 /** The 202 answer to POST /v1/downloads (and to POST /v1/downloads/:id/retry). */
 export const DownloadAccepted = Type.Object({
   id: Type.String({ format: 'uuid' }),

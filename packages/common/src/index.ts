@@ -52,7 +52,34 @@ export {
   type SaveResult,
   type StoredFile,
 } from './flag-store.ts';
-export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';
+export {
+  DEFAULT_CHUNK_SIZE,
+  buildDownloadFlow,
+  retentionOfJob,
+  splitIntoChunks,
+  type DownloadFlowOptions,
+} from './flow.ts';
+export {
+  DEFAULT_RETENTION,
+  DOWNLOAD_STATES,
+  NO_COUNTS,
+  TOMBSTONES_KEPT,
+  downloadIndex,
+  downloadIndexKeys,
+  downloadRecordFields,
+  parseDownloadRecord,
+  type DownloadCounts,
+  type DownloadIndex,
+  type DownloadPage,
+  type DownloadRecord,
+  type FinishedDownload,
+  type FinishedState,
+  type ListPosition,
+  type PageQuery,
+  type Retention,
+  type SubmittedDownload,
+} from './download-index.ts';
+export { redisScript, type RedisScript } from './redis-script.ts';
 export {
   DownloadShape,
   buildDownloadJobs,
@@ -78,8 +105,18 @@ export {
   FlagFileParams,
   HealthStatus,
   HttpContracts,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
   MAX_LIST_LIMIT,
   PROBLEM_CONTENT_TYPE,
   Problem,
   RetryQuery,
+  SubmitDownloadHeaders,
 } from './http-api.ts';
+export {
+  CANCELLED_EVENT,
+  CANCELLED_MARK_TTL_MS,
+  DOWNLOAD_CANCELLED_REASON,
+  cancelChannel,
+  cancelledKey,
+} from './cancellation.ts';

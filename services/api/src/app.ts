@@ -8,13 +8,17 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { type FlagStore } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
-import { countSubmittedDownloads, type ApiMetrics } from './metrics/api-metrics.ts';
+import type { ApiMetrics } from './metrics/api-metrics.ts';
+import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
-import { observabilityPlugin } from './plugins/observability.plugin.ts';
-import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
+import { metricsRoutes, observabilityPlugin } from './plugins/observability.plugin.ts';
+import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
+import { controlPlaneRoutes } from './routes/control-plane.routes.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
 import { flagsRoutes } from './routes/flags.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -24,8 +28,18 @@ import { healthRoutes } from './routes/health.routes.ts';
 // (its `.default` is the unwrapped one, which would hide the route hook in a child scope).
 const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOptions>;
 
-/** The parts of ApiConfig the app itself uses (main.ts uses the rest). */
-export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'>;
+/**
+ * The parts of ApiConfig the app itself uses (main.ts uses the rest). Retention and
+ * idempotency have defaults; without apiKeys the API is open; without rateLimit (or with
+ * max 0) nothing is limited; GET /metrics is public unless metricsScope says `read`.
+ */
+export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'> &
+  Partial<
+    Pick<
+      ApiConfig,
+      'downloadRetention' | 'idempotencyTtlSeconds' | 'apiKeys' | 'rateLimit' | 'redisTimeoutMs' | 'metricsScope'
+    >
+  >;
 
 export interface ApiDeps {
   config: AppConfig;
@@ -41,15 +55,13 @@ export interface ApiDeps {
   eventsLingerMs?: number;
   /** Prometheus metrics (createApiMetrics), served at GET /metrics. Default: none, `app.metrics` counts nothing. */
   metrics?: ApiMetrics;
-  /** `config` of the GET /metrics route, for the auth plugin (exempt, or a `read` scope). */
-  metricsRouteConfig?: Record<string, unknown>;
   /** One span per request (tracing was started). Default false. */
   tracing?: boolean;
+  /** Where rate-limit counters live (the producer connection); default: in memory. */
+  rateLimitRedis?: Redis;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  // Downloads are counted where their jobs are added, whichever route adds them.
-  if (deps.metrics) deps = { ...deps, queues: countSubmittedDownloads(deps.queues, deps.metrics.downloadsSubmitted) };
   const logger = deps.logger ?? silentLogger();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -59,6 +71,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Two info lines per request (Fastify's default) cost two stdout writes per POST at
     // the default LOG_LEVEL; requests are logged once, at debug, in onResponse below.
     logController: new LogController({ disableRequestLogging: true }),
+    // Router errors (bad percent-encoding, over-long parameters) as problem+json too.
+    frameworkErrors: problemFrameworkErrors,
+    // A saved flag's name may take 255 bytes, percent-encoded up to three times as long
+    // (the router's default of 100 characters answered 414 for long country names).
+    routerOptions: { maxParamLength: 1_024 },
   })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
@@ -73,7 +90,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   }
   await app.register(observabilityPlugin, {
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    ...(deps.metricsRouteConfig ? { metricsRouteConfig: deps.metricsRouteConfig } : {}),
     tracing: deps.tracing === true,
   });
   closeConnectionsAsTheyGoIdle(app);
@@ -86,9 +102,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Submit, inspect and follow country-flag downloads; fetch the saved flags.',
       },
       tags: [{ name: 'downloads' }, { name: 'flags' }, { name: 'health' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Before every route: scopes and limits apply to routes registered after them.
+  await app.register(apiKeysPlugin, { keys: deps.config.apiKeys ?? [] });
+  const limit = deps.config.rateLimit;
+  if (limit !== undefined && limit.max > 0) {
+    await app.register(rateLimitPlugin, {
+      ...limit,
+      timeoutMs: deps.config.redisTimeoutMs ?? 1_000,
+      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    });
+  }
   await app.register(fastifySse, { heartbeatInterval: deps.config.sseHeartbeatMs });
 
   const hub = createDownloadEventHub(deps.queues.events, {
@@ -97,10 +124,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
   await app.register(healthRoutes, { queues: deps.queues });
+  if (deps.metrics) {
+    await app.register(metricsRoutes, { metrics: deps.metrics, scope: deps.config.metricsScope ?? 'public' });
+  }
+  const retention = deps.config.downloadRetention ? { retention: deps.config.downloadRetention } : {};
   await app.register(downloadsRoutes, {
     queues: deps.queues,
     hub,
     chunkSize: deps.config.chunkSize,
+    ...retention,
+    ...(deps.config.idempotencyTtlSeconds ? { idempotencyTtlSeconds: deps.config.idempotencyTtlSeconds } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(controlPlaneRoutes, {
+    queues: deps.queues,
+    chunkSize: deps.config.chunkSize,
+    ...retention,
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });

@@ -2,14 +2,20 @@
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
 import {
+  DEFAULT_RETENTION,
   LogLevelSchema,
   loadEnv,
   observabilityConfig,
   observabilityEnvSchema,
   type ObservabilityConfig,
+  type Retention,
 } from '@flagship/common';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
+import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
+
+/** What a scrape of GET /metrics needs when API keys are on: nothing, or a key with the read scope. */
+export type MetricsScope = 'public' | 'read';
 
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
@@ -39,6 +45,45 @@ export const ApiEnvSchema = Type.Object({
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
   ...observabilityEnvSchema('flagship-api'),
+  METRICS_SCOPE: Type.Unsafe<MetricsScope>({
+    type: 'string',
+    enum: ['public', 'read'],
+    default: 'public',
+    description: 'With API_KEYS set, what GET /metrics needs: public (no key) or read (a key with the read scope)',
+  }),
+  DOWNLOAD_RETENTION_S: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.ageSeconds,
+    description: 'How long a finished download stays readable (listed, its status, retried); then 410 Gone',
+  }),
+  DOWNLOAD_RETENTION_COUNT: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.count,
+    description: 'How many finished downloads stay readable at most; older ones answer 410 Gone',
+  }),
+  IDEMPOTENCY_TTL_S: Type.Integer({
+    minimum: 1,
+    default: 86_400,
+    description: 'How long an Idempotency-Key is remembered (whatever the retention of its download)',
+  }),
+  API_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'API keys as comma-separated name:key:scopes entries (scopes read, submit, admin joined by +); ' +
+        'unset: the API is open',
+    }),
+  ),
+  RATE_LIMIT_MAX: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Requests per RATE_LIMIT_WINDOW_MS per API key (per address when open); 0: no limit',
+  }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({
+    minimum: 100,
+    maximum: 86_400_000,
+    default: 60_000,
+    description: 'The rate limit window',
+  }),
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
@@ -55,6 +100,15 @@ export interface ApiConfig {
   shutdownTimeoutMs: number;
   /** Metrics (GET /metrics) and tracing (OTLP) settings. */
   observability: Readonly<ObservabilityConfig>;
+  /** What GET /metrics needs when API keys are on. */
+  metricsScope: MetricsScope;
+  /** Given to each download's jobs (BullMQ's removeOnComplete/removeOnFail); the worker prunes the index by it. */
+  downloadRetention: Readonly<Retention>;
+  idempotencyTtlSeconds: number;
+  /** The keys from API_KEYS, hashed; empty: the API is open. */
+  apiKeys: readonly ApiKey[];
+  /** Requests per window per key (or address); max 0: no limit. */
+  rateLimit: Readonly<{ max: number; windowMs: number }>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
@@ -71,5 +125,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     observability: observabilityConfig(raw),
+    metricsScope: raw.METRICS_SCOPE,
+    downloadRetention: Object.freeze({ ageSeconds: raw.DOWNLOAD_RETENTION_S, count: raw.DOWNLOAD_RETENTION_COUNT }),
+    idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_S,
+    apiKeys: parseApiKeys(raw.API_KEYS),
+    rateLimit: Object.freeze({ max: raw.RATE_LIMIT_MAX, windowMs: raw.RATE_LIMIT_WINDOW_MS }),
   });
 }

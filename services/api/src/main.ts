@@ -20,6 +20,8 @@ async function closeRedis(connection: Redis): Promise<void> {
 }
 
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
+// The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
+delete process.env.API_KEYS;
 const { observability } = config;
 const tracing = await startTracing({ serviceName: observability.serviceName, endpoint: observability.otlpEndpoint });
 const logger = createLogger({ name: 'api', level: config.logLevel, ...(tracing ? { mixin: tracing.logFields } : {}) });
@@ -46,6 +48,7 @@ const app = await buildApp({
   queues,
   store: createLocalFlagStore(config.downloadsDir),
   logger,
+  rateLimitRedis: producer,
   metrics,
   tracing: tracing !== undefined,
 });

@@ -23,6 +23,9 @@ describe('loadConfig', () => {
       healthPort: 0,
       logLevel: 'info',
       observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-worker' },
+      flagDeadlineMs: 30_000,
+      originAllowedHosts: '',
+      originRateLimit: 0,
     });
   });
 

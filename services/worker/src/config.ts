@@ -46,6 +46,24 @@ export const WorkerEnvSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of GET /healthz and GET /metrics (0: no endpoint)'),
+  // Bounds and politeness of flag downloads (docs/architecture.md, "Download one flag").
+  FLAG_DEADLINE_MS: integer(
+    30_000,
+    100,
+    600_000,
+    'Longest time for one flag: all attempts, retry delays and rate-limit waits (past it: ERROR "deadline")',
+  ),
+  ORIGIN_ALLOWED_HOSTS: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9.:\\[\\], -]*$',
+    description: "Comma-separated hosts (host or host:port) that redirects may lead to besides the origin's own",
+  }),
+  ORIGIN_RATE_LIMIT: Type.Number({
+    default: 0,
+    minimum: 0,
+    maximum: 100_000,
+    description: 'Requests per second to one origin host, shared by every worker through Redis (0: no limit)',
+  }),
   LOG_LEVEL: LogLevelSchema,
   ...observabilityEnvSchema('flagship-worker'),
 });
@@ -71,6 +89,12 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   /** Port of GET /healthz and GET /metrics; 0: no endpoint. */
   healthPort: number;
+  /** Longest time for one flag, all attempts and waits included. */
+  flagDeadlineMs: number;
+  /** Comma-separated hosts that redirects may lead to besides the origin's own. */
+  originAllowedHosts: string;
+  /** Requests per second to one origin host, shared by every worker (0: no limit). */
+  originRateLimit: number;
   logLevel: LogLevel;
   /** Metrics (on the health port) and tracing (OTLP) settings. */
   observability: Readonly<ObservabilityConfig>;
@@ -95,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     }),
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     healthPort: raw.WORKER_HEALTH_PORT,
+    flagDeadlineMs: raw.FLAG_DEADLINE_MS,
+    originAllowedHosts: raw.ORIGIN_ALLOWED_HOSTS,
+    originRateLimit: raw.ORIGIN_RATE_LIMIT,
     logLevel: raw.LOG_LEVEL,
     observability: observabilityConfig(raw),
   });

@@ -77,6 +77,8 @@ async function main(): Promise<void> {
       downloadsDir: config.downloadsDir,
       workerConcurrency: config.workerConcurrency,
       flagConcurrency: config.flagConcurrency,
+      flagDeadlineMs: config.flagDeadlineMs,
+      originRateLimit: config.originRateLimit || 'off',
       metrics: observability.metricsEnabled && config.healthPort > 0,
       tracing: tracing !== undefined,
     },

@@ -1,18 +1,16 @@
 // The API's Prometheus metrics: HTTP request durations by route and status class,
-// downloads submitted, cancelled and retried, the depth of both queues by state (read
-// when scraped, through a cached QueueDepthReader), and the process gauges. One
-// registry per app (tests build many apps in one process), served by the metrics
-// plugin at GET /metrics.
+// downloads submitted, replayed, cancelled and retried, the depth of both queues by
+// state (read when scraped, through a cached QueueDepthReader), and the process gauges.
+// One registry per app (tests build many apps in one process), served at GET /metrics.
 //
-// Routes count downloads through `app.metrics` (plugins/observability.plugin.ts):
-//   app.metrics.downloadsCancelled.inc()   // the cancel route, once per download it cancels
-//   app.metrics.downloadsRetried.inc()     // the retry route, once per retry it accepts
-// Submitted downloads are counted where their jobs are added (countSubmittedDownloads),
-// so every route that adds a download (a retry too) is counted once, and an idempotent
-// replay, which adds nothing, is not.
+// The routes count downloads through `app.metrics` (plugins/observability.plugin.ts),
+// where they know what a request did; the four counters are disjoint:
+//   downloadsSubmitted  POST /v1/downloads that added a download
+//   downloadsReplayed   POST /v1/downloads answered from its Idempotency-Key (nothing added)
+//   downloadsCancelled  DELETE /v1/downloads/:id that cancelled it (not a repeat, not a 409)
+//   downloadsRetried    POST /v1/downloads/:id/retry that added the retry download
 import { registerProcessMetrics, statusClass } from '@flagship/runtime/metrics';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DownloadQueues } from '../queues/download-queues.ts';
 import type { QueueDepthReader } from '../queues/queue-depth.ts';
 
 /** A counter the routes increment. */
@@ -23,6 +21,7 @@ export interface CountOf {
 /** What routes count; `app.metrics`. */
 export interface DownloadCounters {
   readonly downloadsSubmitted: CountOf;
+  readonly downloadsReplayed: CountOf;
   readonly downloadsCancelled: CountOf;
   readonly downloadsRetried: CountOf;
 }
@@ -48,6 +47,7 @@ const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** Counters that count nothing: `app.metrics` when metrics are off. */
 export const NO_DOWNLOAD_COUNTERS: DownloadCounters = Object.freeze({
   downloadsSubmitted: { inc() {} },
+  downloadsReplayed: { inc() {} },
   downloadsCancelled: { inc() {} },
   downloadsRetried: { inc() {} },
 });
@@ -108,29 +108,19 @@ export function createApiMetrics(options: ApiMetricsOptions = {}): ApiMetrics {
 
   return {
     registry,
-    downloadsSubmitted: downloads(
-      'submitted',
-      'Downloads accepted and enqueued (retries included, idempotent replays not)',
+    downloadsSubmitted: downloads('submitted', 'Downloads added by POST /v1/downloads (not replays, not retries)'),
+    downloadsReplayed: downloads(
+      'replayed',
+      'POST /v1/downloads answered with the download its Idempotency-Key made before (nothing added)',
     ),
-    downloadsCancelled: downloads('cancelled', 'Downloads cancelled'),
-    downloadsRetried: downloads('retried', 'Downloads retried (each also counts as submitted)'),
+    downloadsCancelled: downloads('cancelled', 'Downloads cancelled (by the DELETE that cancelled each, not repeats)'),
+    downloadsRetried: downloads('retried', 'Retry downloads added by POST /v1/downloads/:id/retry'),
     observeRequest(method, route, statusCode, seconds) {
       requestDuration.observe({ method, route: route ?? 'unmatched', status_class: statusClass(statusCode) }, seconds);
     },
     async close() {
       processGauges?.stop();
       await queueDepth?.close();
-    },
-  };
-}
-
-/** `queues`, counting each download whose jobs were added. */
-export function countSubmittedDownloads(queues: DownloadQueues, submitted: CountOf): DownloadQueues {
-  return {
-    ...queues,
-    async addDownload(jobs) {
-      await queues.addDownload(jobs);
-      submitted.inc();
     },
   };
 }

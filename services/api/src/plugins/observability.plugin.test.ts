@@ -1,6 +1,7 @@
-// The API's metrics and request spans over fake queues: GET /metrics, the HTTP
-// histogram, the download counters, queue depths (and a failing read), and one SERVER
-// span per request with the handler inside it. The queue depth reader against a real
+// The API's metrics and request spans over fake queues: GET /metrics (with and without
+// API keys), the HTTP histogram, the download counters as the real routes count them,
+// queue depths (and a failing read), and one SERVER span per request with the handler
+// inside it. The queue depth reader against a real
 // Redis is tested in tests/api.test.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -15,11 +16,19 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp, type ApiDeps } from '../app.ts';
+import { parseApiKeys } from '../auth/api-keys.ts';
 import { createApiMetrics } from '../metrics/api-metrics.ts';
 import { QueueUnavailableError } from '../errors.ts';
 import type { QueueDepth, QueueDepthReader } from '../queues/queue-depth.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 import { TEST_CONFIG } from '../test-support/test-app.ts';
+import { DOWNLOAD_ID, completedSnapshot, ok, snapshot } from '../test-support/fixtures.ts';
+import type { FlagOutcome } from '@flagship/common';
+
+const FINISHED_ID = '9c1d6f7e-1b7a-4f51-8d7e-2f0c3b4a5d6e';
+const READ_KEY = 'read-key-0123456789';
+const SUBMIT_KEY = 'submit-key-0123456789';
+const failed = (code: string): FlagOutcome => ({ code, status: 'ERROR', reason: 'origin answered 500', attempts: 3 });
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -76,12 +85,38 @@ describe('GET /metrics', () => {
     expect(sample(text, 'flagship_downloads_retried_total')).toBe(0);
   });
 
-  it('counts what routes report through app.metrics', async () => {
-    const app = await start({ metrics: createApiMetrics({ processMetrics: false }) });
-    app.metrics.downloadsCancelled.inc();
-    app.metrics.downloadsRetried.inc();
-    app.metrics.downloadsRetried.inc();
+  it('counts each download once, by what its request did: submitted, replayed, cancelled, retried', async () => {
+    const queues = createFakeDownloadQueues();
+    const app = await start({ queues, metrics: createApiMetrics({ processMetrics: false }) });
+    const submit = (key: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/downloads',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        payload: '{"codes":["BR","CN"]}',
+      });
+    expect((await submit('k-1')).statusCode).toBe(202);
+    const replay = await submit('k-1');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect((await submit('k-2')).statusCode).toBe(202);
+
+    // A running download cancelled twice (the repeat answers 202 too), and a finished one (409).
+    queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    const cancel = (id: string) => app.inject({ method: 'DELETE', url: `/v1/downloads/${id}` });
+    expect((await cancel(DOWNLOAD_ID)).statusCode).toBe(202);
+    expect((await cancel(DOWNLOAD_ID)).statusCode).toBe(202);
+    queues.snapshots.set(FINISHED_ID, { ...completedSnapshot([ok('BR'), failed('CN')]), id: FINISHED_ID });
+    expect((await cancel(FINISHED_ID)).statusCode).toBe(409);
+
+    const retry = (id: string) => app.inject({ method: 'POST', url: `/v1/downloads/${id}/retry` });
+    expect((await retry(FINISHED_ID)).statusCode).toBe(202);
+    expect((await retry(DOWNLOAD_ID)).statusCode).toBe(202); // cancelled: its undecided flags
+    expect((await retry('6e3f1c52-2f4b-4c55-9a43-0d9a3c1b7e10')).statusCode).toBe(404);
+
     const text = await scrape(app);
+    expect(queues.added).toHaveLength(4); // two submitted, two retries
+    expect(sample(text, 'flagship_downloads_submitted_total')).toBe(2);
+    expect(sample(text, 'flagship_downloads_replayed_total')).toBe(1);
     expect(sample(text, 'flagship_downloads_cancelled_total')).toBe(1);
     expect(sample(text, 'flagship_downloads_retried_total')).toBe(2);
   });
@@ -115,23 +150,41 @@ describe('GET /metrics', () => {
     expect(sample(text, 'flagship_queue_depth_read_errors_total')).toBe(1);
   });
 
-  it('passes its route config on, for the auth plugin to read', async () => {
-    let seen: unknown;
-    const app = await start({
+  it('needs no API key by default when keys are on, and a read key with metricsScope read', async () => {
+    const apiKeys = parseApiKeys(`viewer:${READ_KEY}:read,ci:${SUBMIT_KEY}:submit`);
+    const open = await start({
+      config: { ...TEST_CONFIG, apiKeys },
       metrics: createApiMetrics({ processMetrics: false }),
-      metricsRouteConfig: { auth: 'exempt' },
     });
-    app.addHook('onRequest', async (request) => {
-      seen = request.routeOptions.config;
+    expect((await open.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    expect((await open.inject({ method: 'GET', url: '/v1/downloads' })).statusCode).toBe(401); // the rest still asks
+
+    const guarded = await start({
+      config: { ...TEST_CONFIG, apiKeys, metricsScope: 'read' },
+      metrics: createApiMetrics({ processMetrics: false }),
     });
-    await scrape(app);
-    expect(seen).toMatchObject({ auth: 'exempt' });
+    const scrapeWith = (key?: string) =>
+      guarded.inject({ method: 'GET', url: '/metrics', headers: key ? { authorization: `Bearer ${key}` } : {} });
+    expect((await scrapeWith()).statusCode).toBe(401);
+    expect((await scrapeWith(SUBMIT_KEY)).statusCode).toBe(403);
+    const allowed = await scrapeWith(READ_KEY);
+    expect(allowed.statusCode).toBe(200);
+    // The refused scrapes are measured too: the request hooks run before the keys are checked.
+    expect(
+      sample(
+        allowed.body,
+        'flagship_http_request_duration_seconds_count{method="GET",route="/metrics",status_class="4xx"}',
+      ),
+    ).toBe(2);
   });
 
   it('is not served when metrics are off, and app.metrics counts nothing', async () => {
     const app = await start();
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
     expect(() => app.metrics.downloadsCancelled.inc()).not.toThrow();
+    // The routes count through it all the same.
+    const response = await app.inject({ method: 'POST', url: '/v1/downloads', payload: {} });
+    expect(response.statusCode).toBe(202);
   });
 });
 

@@ -1,32 +1,30 @@
 // What the API tells about its requests, observed from Fastify hooks so that no route
 // has to: `app.metrics` (the download counters routes increment), the HTTP request
-// duration histogram and GET /metrics when metrics are on, one SERVER span per request
-// when tracing is on (the route handler runs inside it, so the enqueue's BullMQ span is
-// its child), and `downloadId` on the request's log lines when the URL names one.
-// Registered first, so its hooks see every route.
+// duration histogram when metrics are on, one SERVER span per request when tracing is on
+// (the route handler runs inside it, so the enqueue's BullMQ span is its child), and
+// `downloadId` on the request's log lines when the URL names one. Registered first, so
+// its hooks see every route (401s and 429s too). GET /metrics itself is metricsRoutes,
+// registered after the API keys so that METRICS_SCOPE applies to it.
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
+import type { RouteScope } from '../auth/route-scope.ts';
 import { NO_DOWNLOAD_COUNTERS, type ApiMetrics, type DownloadCounters } from '../metrics/api-metrics.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * The download counters: `app.metrics.downloadsCancelled.inc()`,
-     * `app.metrics.downloadsRetried.inc()`. They count nothing when metrics are off.
+     * The download counters the routes increment (`app.metrics.downloadsSubmitted.inc()`,
+     * …; metrics/api-metrics.ts says which route counts what). They count nothing when
+     * metrics are off.
      */
     metrics: DownloadCounters;
   }
 }
 
 export interface ObservabilityPluginOptions {
-  /** createApiMetrics(); without it nothing is measured and there is no /metrics. */
+  /** createApiMetrics(); without it nothing is measured. */
   metrics?: ApiMetrics;
-  /**
-   * The `config` of the GET /metrics route, for an auth plugin to read: Prometheus
-   * scrapes without an API key unless the auth plugin asks for one (a `read` scope).
-   */
-  metricsRouteConfig?: Record<string, unknown>;
   /** A span per request: tracing has been started (startTracing). */
   tracing?: boolean;
 }
@@ -38,7 +36,7 @@ async function observability(app: FastifyInstance, options: ObservabilityPluginO
   app.decorate('metrics', options.metrics ?? NO_DOWNLOAD_COUNTERS);
   bindDownloadIdToLogs(app);
   if (options.tracing) traceRequests(app);
-  if (options.metrics) measureRequests(app, options.metrics, options.metricsRouteConfig ?? {});
+  if (options.metrics) measureRequests(app, options.metrics);
 }
 
 function bindDownloadIdToLogs(app: FastifyInstance): void {
@@ -49,24 +47,40 @@ function bindDownloadIdToLogs(app: FastifyInstance): void {
   });
 }
 
-function measureRequests(app: FastifyInstance, metrics: ApiMetrics, routeConfig: Record<string, unknown>): void {
+function measureRequests(app: FastifyInstance, metrics: ApiMetrics): void {
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
+}
+
+export interface MetricsRoutesOptions {
+  metrics: ApiMetrics;
+  /**
+   * What a scrape needs when API keys are on (METRICS_SCOPE): `public` (the default: a
+   * Prometheus scrapes without a key, like the health probes) or `read` (a key with the
+   * read scope, sent by Prometheus as `authorization: { credentials_file: … }`).
+   */
+  scope: Extract<RouteScope, 'public' | 'read'>;
+}
+
+/** GET /metrics, Prometheus' text format. */
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, { metrics, scope }) => {
   app.get(
     '/metrics',
     {
-      config: routeConfig,
+      config: { scope },
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
+        // With API keys on, the keys plugin adds "Needs an API key with the `read` scope".
+        ...(scope === 'public' ? { description: 'Open without an API key (METRICS_SCOPE=public).' } : {}),
         tags: ['health'],
         produces: ['text/plain'],
       },
     },
     async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
-}
+};
 
 interface RequestTrace {
   span: Span;

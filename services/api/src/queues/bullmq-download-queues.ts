@@ -5,6 +5,8 @@
 // buildDownloadJobs shaped it. Events come from one QueueEvents per queue, each on its
 // own duplicate of the events connection, and only while someone follows
 // (on-demand-queue-events.ts). A download's status is read by download-snapshot-reader.ts.
+// The downloads' index and the Idempotency-Key claims share the producer connection and
+// its deadline (redis-download-index.ts, idempotency-keys.ts).
 import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -19,9 +21,13 @@ import {
 } from '@flagship/common';
 import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
+import { cancelInRedis, readCancelledAt } from './download-cancellation.ts';
+import { readDownloadEventsAfter } from './download-event-log.ts';
 import type { DownloadQueues } from './download-queues.ts';
 import { readDownloadSnapshot } from './download-snapshot-reader.ts';
+import { createRedisIdempotencyKeys } from './idempotency-keys.ts';
 import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
+import { createRedisDownloadIndex } from './redis-download-index.ts';
 
 export interface BullmqDownloadQueuesOptions {
   /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
@@ -92,6 +98,8 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
   return {
     prefix,
     events,
+    index: createRedisDownloadIndex({ connection, prefix, guarded }),
+    idempotencyKeys: createRedisIdempotencyKeys({ connection, prefix, guarded }),
     async addDownload(jobs: DownloadJobs) {
       await guarded('adding a download', async () => {
         if (jobs.shape === DownloadShape.single) await downloads.add(jobs.name, jobs.data, jobs.opts);
@@ -99,7 +107,17 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
       });
     },
     readSnapshot: (downloadId) =>
-      guarded('reading a download', () => readDownloadSnapshot({ prefix, downloads, flags }, downloadId)),
+      guarded('reading a download', async () => {
+        const snapshot = await readDownloadSnapshot({ prefix, downloads, flags }, downloadId);
+        if (snapshot === undefined) return undefined;
+        // The mark after the job: a job read as finished, with a mark, finished after the cancel.
+        const cancelledAt = await readCancelledAt(connection, prefix, downloadId);
+        return cancelledAt === undefined ? snapshot : { ...snapshot, cancelledAt };
+      }),
+    readEventsAfter: (downloadId, positions) =>
+      guarded('replaying events', () => readDownloadEventsAfter(connection, prefix, downloadId, positions)),
+    cancelDownload: (downloadId, atMs) =>
+      guarded('cancelling a download', () => cancelInRedis({ connection, prefix, downloads }, downloadId, atMs)),
     async ping() {
       await guarded('PING', () => connection.ping());
     },

@@ -18,7 +18,8 @@ function parseEvents(body: string): { event: string; data: unknown }[] {
     .split('\n\n')
     .filter((block) => block !== '' && !block.startsWith(':'))
     .map((block) => {
-      const lines = block.split('\n');
+      const [id, ...lines] = block.split('\n');
+      expect(id).toMatch(/^id: \d+-\d+\.\d+-\d+\.[\w-]*$/); // every event has an id
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/^event: [a-z]+$/);
       expect(lines[1]).toMatch(/^data: \{/);

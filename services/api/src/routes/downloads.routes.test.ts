@@ -6,6 +6,7 @@ import { createBullmqDownloadQueues } from '../queues/bullmq-download-queues.ts'
 import type { DownloadSnapshot } from '../queues/download-queues.ts';
 import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createFakeDownloadQueues, type FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
+import { expectProblem } from '../test-support/problem.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -23,19 +24,6 @@ async function post(payload: unknown, headers: Record<string, string> = JSON_HEA
     headers,
     ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
   });
-}
-
-function expectProblem(
-  response: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
-  status: number,
-) {
-  expect(response.statusCode).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), code: expect.any(String) });
-  expect(body.detail).toEqual(expect.any(String));
-  expect(body.instance).toEqual(expect.stringMatching(/^\//));
-  return body;
 }
 
 describe('POST /v1/downloads', () => {

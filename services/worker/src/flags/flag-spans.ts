@@ -39,7 +39,12 @@ export function traceFlagDownloads(downloadOne: DownloadOne): DownloadOne {
       { 'flagship.flag.code': code },
       () => downloadOne(code, signal),
       (span, outcome) => {
-        span.setAttributes({ 'flagship.flag.status': outcome.status, 'flagship.flag.attempts': outcome.attempts });
+        span.setAttributes({
+          'flagship.flag.status': outcome.status,
+          'flagship.flag.attempts': outcome.attempts,
+          // A conditional GET answered 304: nothing downloaded, nothing saved.
+          ...(outcome.status === 'OK' && outcome.unchanged === true ? { 'flagship.flag.unchanged': true } : {}),
+        });
         if (outcome.status === 'ERROR') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason ?? '' });
       },
     );

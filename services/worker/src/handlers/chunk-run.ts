@@ -2,11 +2,15 @@
 // or a single-job download (queue `downloads`, its codes as chunk 0). Both resume from
 // the job's progress, report progress on the job, and, on a shutdown past the grace
 // period, go back to `wait` without spending an attempt; the next worker skips the
-// flags already decided.
+// flags already decided. A cancelled download stops the chunk: no flag starts, running
+// requests are aborted, and it ends with a DownloadCancelledError carrying what was
+// decided. The cancel arrives as an abort (CANCELLED); the mark in Redis is checked
+// too, when the chunk starts and at each progress report, for a message that was missed.
 import { Contracts, type ChunkJobData, type ChunkProgress, type FlagOutcome } from '@flagship/common';
 import { WaitingError, type Job } from 'bullmq';
+import type { DownloadIndexWriter } from '../downloads/index-writer.ts';
 import { processChunk } from '../flags/process-chunk.ts';
-import { HAND_BACK, type LoggedJobRun } from './job-run.ts';
+import { DownloadCancelledError, HAND_BACK, wasCancelled, type LoggedJobRun } from './job-run.ts';
 
 export interface ChunkRunDeps {
   /** Flags downloaded at once inside one chunk. */
@@ -15,6 +19,8 @@ export interface ChunkRunDeps {
   downloadOne: (code: string, signal: AbortSignal) => Promise<FlagOutcome>;
   /** Least time between two progress reports of a chunk. Default processChunk's (100 ms). */
   progressIntervalMs?: number;
+  /** Told when a chunk starts and what it decided at each report (GET /v1/downloads). */
+  downloadIndex?: Pick<DownloadIndexWriter, 'chunkStarted'>;
 }
 
 export interface ChunkRun extends LoggedJobRun {
@@ -30,16 +36,25 @@ export async function runChunk(
   deps: ChunkRunDeps,
 ): Promise<FlagOutcome[]> {
   const previous = previousOutcomes(job.progress, data);
+  if (await run.cancellation?.isCancelled()) throw new DownloadCancelledError(previous);
   if (previous.length > 0) run.log.info({ decided: previous.length }, 'resuming chunk');
+  const countDecided = deps.downloadIndex?.chunkStarted(data.downloadId, previous);
+  let decided = previous;
   try {
     return await processChunk({
       codes: data.codes,
       concurrency: deps.flagConcurrency,
       previous,
       downloadOne: deps.downloadOne,
-      onProgress: (decided) => {
-        run.onDecided?.(decided);
-        return job.updateProgress(chunkProgress(data, decided));
+      onProgress: async (outcomes) => {
+        decided = outcomes;
+        run.onDecided?.(outcomes);
+        countDecided?.(outcomes);
+        const [, cancelled] = await Promise.all([
+          job.updateProgress(chunkProgress(data, outcomes)),
+          run.cancellation?.isCancelled(),
+        ]);
+        if (cancelled === true) run.cancellation?.cancel();
       },
       onProgressError: (err) => run.log.warn({ err }, 'progress report failed'),
       progressIntervalMs: deps.progressIntervalMs,
@@ -52,6 +67,7 @@ export async function runChunk(
       run.log.info('chunk handed back to the queue');
       throw new WaitingError();
     }
+    if (wasCancelled(run)) throw new DownloadCancelledError(decided);
     throw error;
   }
 }

@@ -1,9 +1,12 @@
 // The handler of a download job (queue `downloads`), whichever shape the download has
 // (shapeOfDownloadJob): a single job downloads its codes itself, as chunk 0, and returns
 // the summary; a flow's parent runs once every chunk is done and merges their results,
-// and what the chunks that failed for good had reported, into the summary.
+// and what the chunks that failed for good had reported, into the summary. The job of
+// a cancelled download fails for good with DOWNLOAD_CANCELLED_REASON: a single job
+// stops its flags (runChunk), a flow's parent gives up at once when it runs.
 import {
   Contracts,
+  DOWNLOAD_CANCELLED_REASON,
   DownloadShape,
   chunkJobIdOfKey,
   shapeOfDownloadJob,
@@ -15,6 +18,7 @@ import {
 import type { Logger } from '@flagship/runtime';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { finishDownload, type FailedChunk } from '../downloads/finish-download.ts';
+import type { DownloadIndexWriter } from '../downloads/index-writer.ts';
 import { previousOutcomes, runChunk, type ChunkRunDeps } from './chunk-run.ts';
 import { parseOrGiveUp, type JobRun, type LoggedJobRun } from './job-run.ts';
 
@@ -24,6 +28,8 @@ export interface DownloadJobDeps extends ChunkRunDeps {
   prefix: string;
   /** Reads a chunk job (queue `flags`) back, to learn a failed chunk's codes and saved flags. */
   readChunkJob: (jobId: string) => Promise<Job | undefined>;
+  /** Told the download's summary before the job returns it (GET /v1/downloads). */
+  downloadIndex?: Pick<DownloadIndexWriter, 'chunkStarted' | 'completed'>;
 }
 
 export async function handleDownloadJob(
@@ -33,11 +39,13 @@ export async function handleDownloadJob(
 ): Promise<DownloadSummary> {
   const data = parseOrGiveUp(Contracts.downloadJobData, job.data);
   const log = deps.logger.child({ jobId: job.id, downloadId: job.id ?? '' });
-  const summary =
-    shapeOfDownloadJob(data) === DownloadShape.single
-      ? await runSingleJobDownload(job, data, { ...run, log }, deps)
-      : await finishFlowDownload(job, data, log, deps);
+  const single = shapeOfDownloadJob(data) === DownloadShape.single;
+  if (!single && (await run.cancellation?.isCancelled())) throw new UnrecoverableError(DOWNLOAD_CANCELLED_REASON);
+  const summary = single
+    ? await runSingleJobDownload(job, data, { ...run, log }, deps)
+    : await finishFlowDownload(job, data, log, deps);
   log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
+  await deps.downloadIndex?.completed(job, summary);
   return summary;
 }
 

@@ -4,11 +4,12 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FlagOutcome } from '@flagship/common';
+import { DOWNLOAD_CANCELLED_REASON, type FlagOutcome } from '@flagship/common';
 import { metricSample as sample } from '@flagship/runtime/metrics';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DownloadCancelledError } from '../handlers/job-run.ts';
 import { createWorkerMetrics, outcomeLabel, type WorkerMetrics } from './worker-metrics.ts';
 
 const closers: (() => unknown)[] = [];
@@ -89,7 +90,7 @@ describe('observeJobs', () => {
     const outcomes: FlagOutcome[] = [
       ok('CN'),
       ok('IN', 3),
-      { ...ok('US'), unchanged: true } as FlagOutcome,
+      { ...ok('US'), unchanged: true },
       { code: 'ZZ', status: 'NOT_FOUND', reason: '404', attempts: 1 },
       { code: 'BR', status: 'ERROR', reason: '500', attempts: 2 },
     ];
@@ -158,10 +159,46 @@ describe('observeJobs', () => {
   });
 });
 
+describe('observeJobs of a cancelled download', () => {
+  const cancelledSignal = () => {
+    const controller = new AbortController();
+    controller.abort(DOWNLOAD_CANCELLED_REASON);
+    return controller.signal;
+  };
+
+  it('counts the flags a chunk, or a single-job download, decided before the cancel', async () => {
+    const metrics = metricsFor();
+    const chunk = metrics.observeJobs('flags', async (_job, _token, _signal) => ({
+      downloadId: 'd',
+      chunk: 0,
+      outcomes: [ok('CN')], // the chunk handler returns what it decided
+    }));
+    await chunk(fakeJob({ data: { downloadId: 'd', chunk: 0, codes: ['CN', 'IN'] } }), 'token', cancelledSignal());
+    const single = metrics.observeJobs('downloads', async (_job, _token, _signal) => {
+      throw new DownloadCancelledError([ok('BR'), { code: 'ZZ', status: 'NOT_FOUND', attempts: 1 }]);
+    });
+    const singleJob = fakeJob({ data: { codes: ['BR', 'ZZ', 'US'], inline: true } });
+    await expect(single(singleJob, 'token', cancelledSignal())).rejects.toThrow(DOWNLOAD_CANCELLED_REASON);
+    const parent = metrics.observeJobs('downloads', async (_job, _token, _signal) => {
+      throw new UnrecoverableError(DOWNLOAD_CANCELLED_REASON);
+    });
+    await expect(parent(fakeJob({ data: { codes: ['CN', 'IN'] } }), 'token', undefined)).rejects.toThrow();
+
+    const text = await metrics.registry.metrics();
+    expect(sample(text, 'flagship_flags_total{outcome="OK"}')).toBe(2);
+    expect(sample(text, 'flagship_flags_total{outcome="NOT_FOUND"}')).toBe(1);
+    expect(sample(text, 'flagship_flags_total{outcome="ERROR"}')).toBe(0); // undecided flags are no outcome
+    expect(sample(text, 'flagship_job_duration_seconds_count{kind="chunk",result="cancelled"}')).toBe(1);
+    expect(sample(text, 'flagship_job_duration_seconds_count{kind="single",result="cancelled"}')).toBe(1);
+    // A flow's parent gives up by the mark in Redis, its signal untouched.
+    expect(sample(text, 'flagship_job_duration_seconds_count{kind="parent",result="cancelled"}')).toBe(1);
+  });
+});
+
 describe('outcomeLabel', () => {
   it('is the status, or UNCHANGED for an OK the origin did not modify', () => {
     expect(outcomeLabel(ok('CN'))).toBe('OK');
-    expect(outcomeLabel({ ...ok('CN'), unchanged: true } as FlagOutcome)).toBe('UNCHANGED');
+    expect(outcomeLabel({ ...ok('CN'), unchanged: true })).toBe('UNCHANGED');
     expect(outcomeLabel({ code: 'ZZ', status: 'NOT_FOUND', attempts: 1 })).toBe('NOT_FOUND');
   });
 });

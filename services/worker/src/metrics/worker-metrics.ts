@@ -8,10 +8,18 @@
 //   and the retries they needed;
 // - the process gauges (@flagship/runtime/metrics).
 import diagnostics from 'node:diagnostics_channel';
-import { DownloadShape, QueueNames, shapeOfDownloadJob, type FlagOutcome, type QueueName } from '@flagship/common';
+import {
+  DOWNLOAD_CANCELLED_REASON,
+  DownloadShape,
+  QueueNames,
+  shapeOfDownloadJob,
+  type FlagOutcome,
+  type QueueName,
+} from '@flagship/common';
 import { registerProcessMetrics, scrapedCounter, statusClass } from '@flagship/runtime/metrics';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DownloadCancelledError } from '../handlers/job-run.ts';
 
 /** A BullMQ processor that takes the abort signal (bullmq passes it to processors of three parameters). */
 export type Processor<D, R> = (
@@ -45,9 +53,7 @@ const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const JOB_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export function outcomeLabel(outcome: FlagOutcome): OutcomeLabel {
-  return outcome.status === 'OK' && (outcome as { unchanged?: unknown }).unchanged === true
-    ? 'UNCHANGED'
-    : outcome.status;
+  return outcome.status === 'OK' && outcome.unchanged === true ? 'UNCHANGED' : outcome.status;
 }
 
 export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetrics {
@@ -70,7 +76,9 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
   });
   const jobDuration = new Histogram({
     name: 'flagship_job_duration_seconds',
-    help: 'Jobs run by this worker, by kind (chunk, single: a download of one job, parent: merging a flow) and result',
+    help:
+      'Jobs run by this worker, by kind (chunk, single: a download of one job, parent: merging a flow) and result ' +
+      '(completed, failed, handed_back, cancelled)',
     labelNames: ['kind', 'result'] as const,
     buckets: JOB_BUCKETS,
     registers,
@@ -103,12 +111,17 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
         let result = 'failed';
         try {
           const value = await processor(job, token, signal);
-          result = 'completed';
+          // A chunk of a cancelled download completes with the flags it decided before.
+          result = wasCancelled(signal) ? 'cancelled' : 'completed';
           if (kind !== 'parent') countFlags(outcomesOf(value));
           return value;
         } catch (error) {
           if (error instanceof WaitingError) result = 'handed_back';
-          else if (kind === 'chunk' && isFinalFailure(job, error)) countFlags(decidedOrFailed(job));
+          else if (endedByCancel(error, signal)) {
+            // A single-job download stops with the flags it decided; a parent, with none of its own.
+            result = 'cancelled';
+            if (error instanceof DownloadCancelledError) countFlags(error.decided);
+          } else if (kind === 'chunk' && isFinalFailure(job, error)) countFlags(decidedOrFailed(job));
           throw error;
         } finally {
           jobsActive.dec({ queue });
@@ -121,6 +134,16 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
       processGauges?.stop();
     },
   };
+}
+
+/** The job was aborted because its download was cancelled (DELETE /v1/downloads/:id). */
+function wasCancelled(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason === DOWNLOAD_CANCELLED_REASON;
+}
+
+/** The job ended because its download was cancelled: aborted, or given up by the mark in Redis (a parent). */
+function endedByCancel(error: unknown, signal: AbortSignal | undefined): boolean {
+  return wasCancelled(signal) || (error instanceof Error && error.message === DOWNLOAD_CANCELLED_REASON);
 }
 
 function kindOf(queue: QueueName, job: Job): JobKind {
