@@ -11,6 +11,8 @@ describe('summarizeMetricsCost', () => {
     expect(summary.pairs).toBe(3);
     expect(summary.ratio.median).toBeCloseTo(0.99);
     expect(summary.ratio.min).toBeCloseTo(0.95);
+    expect(summary.ratioQuartiles[0]).toBeCloseTo(0.95);
+    expect(summary.ratioQuartiles[1]).toBeCloseTo(1);
     expect(summary.costPercent).toBeCloseTo(1);
     expect(summary.on.median).toBe(990);
     expect(summary.cpuMsPerDownload.on).toBeCloseTo(103.33);

@@ -12,7 +12,7 @@
 // cold (its folder emptied first). The cost is 1 − the median of the pairs' ratios (on ÷
 // off flags/s). Beside it, the CPU time the API and the worker spent per download (from
 // /proc, summed over all pairs), which the machine's load disturbs far less than wall
-// time. Prints the result and writes bench/.work/metrics-cost.json. Settings:
+// time. Prints the result and writes bench/results/metrics-cost.json. Settings:
 //   METRICS_COST_PAIRS     measured pairs of downloads (default 200)
 //   METRICS_COST_BLOCKS    blocks they are cut into (default 4), each after 3 warm-up pairs
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +27,7 @@ import { emptyDir } from '../files.ts';
 import { startFlagshipStack, type FlagshipStack } from '../flagship-stack.ts';
 import { startNginx } from '../nginx.ts';
 import { startRedis, type BenchRedis } from '../redis.ts';
-import { describe, pairedRatios, type SampleStats } from '../stats.ts';
+import { describe, pairedRatios, percentile, type SampleStats } from '../stats.ts';
 import { NGINX } from '../system-packages.ts';
 
 export type Arm = 'on' | 'off';
@@ -45,6 +45,8 @@ export interface MetricsCostSummary {
   off: SampleStats;
   /** Metrics-on ÷ metrics-off flags/s, pair by pair. */
   ratio: SampleStats;
+  /** The middle half of the pairs' ratios (25th and 75th percentiles, nearest rank): the spread. */
+  ratioQuartiles: [number, number];
   /** 1 − median ratio, as a percentage: the throughput metrics cost. */
   costPercent: number;
   /** API + worker CPU milliseconds per download, over all pairs. */
@@ -56,7 +58,9 @@ export interface MetricsCostSummary {
 export function summarizeMetricsCost(pairs: readonly MetricsCostPair[]): MetricsCostSummary {
   const on = pairs.map((pair) => pair.flagsPerSecond.on);
   const off = pairs.map((pair) => pair.flagsPerSecond.off);
-  const ratio = describe(pairedRatios(on, off));
+  const ratios = pairedRatios(on, off);
+  const ratio = describe(ratios);
+  const sortedRatios = [...ratios].sort((a, b) => a - b);
   const cpuMs = (arm: Arm) => (pairs.reduce((sum, pair) => sum + pair.cpuSeconds[arm], 0) * 1000) / pairs.length;
   const cpuMsPerDownload = { on: cpuMs('on'), off: cpuMs('off') };
   return {
@@ -64,6 +68,7 @@ export function summarizeMetricsCost(pairs: readonly MetricsCostPair[]): Metrics
     on: describe(on),
     off: describe(off),
     ratio,
+    ratioQuartiles: [percentile(sortedRatios, 25), percentile(sortedRatios, 75)],
     costPercent: (1 - ratio.median) * 100,
     cpuMsPerDownload,
     cpuCostPercent: (cpuMsPerDownload.on / cpuMsPerDownload.off - 1) * 100,
@@ -233,14 +238,17 @@ async function main(): Promise<void> {
     const loadAtEnd = os.loadavg()[0] ?? 0;
     log(
       `metrics on ÷ off, all countries flags/s: median ${summary.ratio.median.toFixed(3)} ` +
-        `(min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.pairs} pairs in ${blocks} blocks); ` +
+        `(middle half ${summary.ratioQuartiles[0].toFixed(3)}–${summary.ratioQuartiles[1].toFixed(3)}, ` +
+        `min ${summary.ratio.min.toFixed(3)}, max ${summary.ratio.max.toFixed(3)}, ${summary.pairs} pairs in ${blocks} blocks); ` +
         `medians ${summary.on.median.toFixed(0)} vs ${summary.off.median.toFixed(0)} flags/s; ` +
         `cost ${summary.costPercent.toFixed(1)}%; API + worker CPU per download ${summary.cpuMsPerDownload.on.toFixed(1)} vs ` +
         `${summary.cpuMsPerDownload.off.toFixed(1)} ms (${summary.cpuCostPercent.toFixed(1)}%); ` +
         `load average ${loadAtStart.toFixed(2)} → ${loadAtEnd.toFixed(2)}`,
     );
+    const results = path.join(repoRoot, 'bench/results');
+    await mkdir(results, { recursive: true });
     await writeFile(
-      path.join(work, 'metrics-cost.json'),
+      path.join(results, 'metrics-cost.json'),
       JSON.stringify(
         { date: new Date().toISOString(), blocks, loadAtStart, loadAtEnd, summary, pairs: measured },
         null,
