@@ -264,7 +264,25 @@ interface SpanNode {
   children: SpanNode[];
 }
 
-/** The spans of one trace as an indented tree: name, kind and duration. */
+/** What a span was about, from its attributes: a flag's code and outcome, a GET's file and status, a saved file. */
+function describeSpan(span: ReadableSpan): string {
+  const a = span.attributes;
+  if (span.name === 'download flag') {
+    return [a['flagship.flag.code'], a['flagship.flag.status'], a['flagship.flag.unchanged'] ? 'unchanged' : '']
+      .filter(Boolean)
+      .join(' ');
+  }
+  if (span.kind === SpanKind.CLIENT) {
+    const file = String(a['url.full'] ?? a['url.path'] ?? '')
+      .split('/')
+      .pop();
+    return `${file} ${a['http.response.status_code'] ?? 'no answer'}`;
+  }
+  if (span.name === 'save flag') return String(a['flagship.file'] ?? '');
+  return '';
+}
+
+/** The spans of one trace as an indented tree: name, kind, duration and what each was about. */
 function renderTrace(spans: readonly ReadableSpan[]): string {
   const nodes = new Map(spans.map((span) => [span.spanContext().spanId, { span, children: [] } as SpanNode]));
   const roots: SpanNode[] = [];
@@ -275,7 +293,9 @@ function renderTrace(spans: readonly ReadableSpan[]): string {
   const ms = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
   const lines: string[] = [];
   const walk = (node: SpanNode, depth: number) => {
-    lines.push(`${'  '.repeat(depth)}${node.span.name} [${SpanKind[node.span.kind]}] ${ms(node.span).toFixed(1)} ms`);
+    const line = `${'  '.repeat(depth)}${node.span.name} [${SpanKind[node.span.kind]}] ${ms(node.span).toFixed(1)} ms`;
+    const about = describeSpan(node.span);
+    lines.push(about === '' ? line : `${line.padEnd(52)} ${about}`);
     const children = [...node.children].sort(
       (a, b) => a.span.startTime[0] - b.span.startTime[0] || a.span.startTime[1] - b.span.startTime[1],
     );
