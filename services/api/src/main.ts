@@ -10,6 +10,7 @@ import { startTracing } from '@flagship/runtime/tracing';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createApiMetrics } from './metrics/api-metrics.ts';
+import { createBoardQueues } from './plugins/bull-board.plugin.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
 import { createQueueDepthReader } from './queues/queue-depth.ts';
 
@@ -48,6 +49,7 @@ const app = await buildApp({
   queues,
   store: createLocalFlagStore(config.downloadsDir),
   logger,
+  adminQueues: createBoardQueues(producer, logger.child({ component: 'bull-board' })),
   rateLimitRedis: producer,
   metrics,
   tracing: tracing !== undefined,
