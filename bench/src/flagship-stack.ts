@@ -20,11 +20,15 @@ export interface FlagshipStackOptions {
   workerEnv?: Readonly<Record<string, string>>;
   /** Extra node flags for the API process (profiling). */
   apiNodeArgs?: readonly string[];
+  /** API environment beyond the defaults (experiments), e.g. METRICS_ENABLED. */
+  apiEnv?: Readonly<Record<string, string>>;
 }
 
 export interface FlagshipStack {
   /** http://127.0.0.1:PORT */
   apiUrl: string;
+  /** The API process (for its CPU time). */
+  apiPid: number;
   /** The node flags of the worker image (Dockerfile) that every worker process starts with. */
   imageWorkerNodeArgs: readonly string[];
   workers(): readonly ServiceProcess[];
@@ -47,6 +51,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
       REDIS_URL: options.redisUrl,
       DOWNLOADS_DIR: options.downloadsDir,
       LOG_LEVEL,
+      ...options.apiEnv,
     },
     readyUrl: `http://127.0.0.1:${apiPort}/readyz`,
     logDir: options.logDir,
@@ -78,6 +83,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
 
   const stack: FlagshipStack = {
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiPid: api.pid,
     imageWorkerNodeArgs,
     workers: () => workers,
     async setWorkers(count, originUrl) {

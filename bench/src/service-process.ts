@@ -11,6 +11,8 @@ import { waitForHttpOk } from './ports.ts';
 export interface ServiceProcess {
   name: string;
   pid: number;
+  /** The readiness URL it answered (its health port). */
+  readyUrl: string;
   /** Peak resident set size since start (VmHWM from /proc), in bytes. */
   peakRssBytes(): Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs` (default 15 s). Safe twice. */
@@ -57,6 +59,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const service: ServiceProcess = {
     name: options.name,
     pid,
+    readyUrl: options.readyUrl,
     async peakRssBytes() {
       return parseVmHwm(await readFile(`/proc/${pid}/status`, 'utf8'));
     },

@@ -2,18 +2,28 @@
 // (real generated flags, optional faults), the worker and the API listening on
 // 127.0.0.1:0, all on one Redis with a fresh queue prefix. Tests reach it over HTTP
 // like a user would. Several worker processes are stood for by several worker sets,
-// each with its own Redis connections (and so its own cancel subscriber).
+// each with its own Redis connections (and so its own cancel subscriber). Optionally
+// observed as in production: metrics on the API and on a worker health port (one
+// registry for every worker set, as they share the process), and traces when given
+// BullMQ telemetry (tracing started by the test).
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApp, createBullmqDownloadQueues, type AppConfig } from '@flagship/api';
+import {
+  buildApp,
+  createApiMetrics,
+  createBullmqDownloadQueues,
+  createQueueDepthReader,
+  type AppConfig,
+} from '@flagship/api';
 import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
 import { Redis } from 'ioredis';
-import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
+import { closeAll, silentLogger, type Closer, type Logger } from '@flagship/runtime';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import type { Telemetry } from 'bullmq';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   DEFAULT_DATA_DIR,
@@ -26,7 +36,9 @@ import {
 } from '@flagship/origin';
 import {
   createFlagWorkers,
+  createHealthServer,
   createOriginDispatcher,
+  createWorkerMetrics,
   loadConfig as loadWorkerConfig,
   type FlagWorkers,
 } from '@flagship/worker';
@@ -35,6 +47,8 @@ export interface Pipeline {
   api: string;
   /** The fresh BullMQ key prefix of this pipeline's queues and index. */
   prefix: string;
+  /** The worker's GET /metrics, with `metrics: true`. */
+  workerMetrics?: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
   /** The origin's flags URL (ORIGIN_URL), for workers started elsewhere. */
@@ -59,6 +73,12 @@ export interface PipelineOptions {
   onOriginRequest?: (request: FlagRequest) => void;
   /** Over the API's test settings: API keys, rate limit (counted in Redis), Redis timeout. */
   api?: Partial<AppConfig>;
+  /** Metrics on the API (GET /metrics) and the workers (a health port). */
+  metrics?: boolean;
+  /** BullMQ telemetry (createQueueTelemetry, after startTracing): request, enqueue, job, flag and save spans. */
+  telemetry?: Telemetry;
+  /** Loggers of the API and the workers. Default silent. */
+  logger?: { api?: Logger; worker?: Logger };
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -99,6 +119,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const workers: FlagWorkers[] = [];
   const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
+  const workerMetrics = options.metrics ? createWorkerMetrics({ originUrl }) : undefined;
   for (let i = 0; i < (options.workers ?? 1); i++) {
     const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
     workerConnections.push(workerConnection);
@@ -107,12 +128,22 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       connection: workerConnection,
       dispatcher,
       store,
-      logger: silentLogger(),
+      logger: options.logger?.worker ?? silentLogger(),
       prefix,
+      metrics: workerMetrics,
+      telemetry: options.telemetry,
     });
     workers.push(set);
     set.run();
     await set.waitUntilReady();
+  }
+  const health = createHealthServer(() => {
+    const redis = workerConnections.find((connection) => connection.status !== 'ready')?.status ?? 'ready';
+    return { ok: redis === 'ready', redis, accepting: true };
+  }, workerMetrics?.registry);
+  if (workerMetrics) {
+    health.listen(0, '127.0.0.1');
+    await once(health, 'listening');
   }
 
   const producer = new Redis(options.redisUrl, redisOptions('producer'));
@@ -120,6 +151,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
   for (const connection of [...workerConnections, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
+  const apiMetrics = options.metrics
+    ? createApiMetrics({ queueDepth: createQueueDepthReader({ connection: producer, prefix }) })
+    : undefined;
   const app = await buildApp({
     config: {
       chunkSize: options.chunkSize ?? 25,
@@ -133,9 +167,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       eventsConnection: events,
       prefix,
       ...(options.api?.redisTimeoutMs === undefined ? {} : { timeoutMs: options.api.redisTimeoutMs }),
+      telemetry: options.telemetry,
     }),
     store,
     rateLimitRedis: producer,
+    logger: options.logger?.api,
+    metrics: apiMetrics,
+    tracing: options.telemetry !== undefined,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
 
@@ -143,6 +181,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   closers.unshift({ name: 'api', close: () => app.close() });
   closers.push(
     { name: 'workers', close: () => Promise.all(workers.map((set) => set.close())) },
+    { name: 'metrics', close: () => Promise.all([apiMetrics?.close(), workerMetrics?.close()]) },
+    { name: 'worker health port', close: () => new Promise((resolve) => health.close(resolve)) },
     { name: 'origin', close: () => origin.close() },
     { name: 'dispatcher', close: () => dispatcher.close() },
     {
@@ -154,6 +194,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   return {
     api: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
     prefix,
+    ...(workerMetrics ? { workerMetrics: `http://127.0.0.1:${(health.address() as AddressInfo).port}/metrics` } : {}),
     downloadsDir,
     dataSet: data,
     originUrl,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { loadEnv, LogLevelSchema } from './config.ts';
+import { loadEnv, LogLevelSchema, observabilityConfig, observabilityEnvSchema } from './config.ts';
 import { ConfigError } from '@flagship/runtime';
 
 const Schema = Type.Object({
@@ -37,5 +37,31 @@ describe('loadEnv', () => {
     } finally {
       delete process.env.NAME;
     }
+  });
+});
+
+describe('observability variables', () => {
+  const Observability = Type.Object(observabilityEnvSchema('flagship-test'));
+  const read = (env: Record<string, string>) => observabilityConfig(loadEnv(Observability, env));
+
+  it('serve metrics and leave tracing off by default', () => {
+    expect(read({})).toEqual({ metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-test' });
+  });
+
+  it('read METRICS_ENABLED, the OTLP endpoint and the service name', () => {
+    expect(
+      read({
+        METRICS_ENABLED: 'false',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_SERVICE_NAME: 'api-eu',
+      }),
+    ).toEqual({ metricsEnabled: false, otlpEndpoint: 'http://collector:4318', serviceName: 'api-eu' });
+  });
+
+  it.each([
+    ['METRICS_ENABLED', 'no'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+  ])('refuse %s=%s', (name, value) => {
+    expect(() => read({ [name]: value })).toThrow(name);
   });
 });

@@ -32,3 +32,43 @@ export const LogLevelSchema = Type.Unsafe<LogLevel>({
   default: 'info',
   description: 'pino log level',
 });
+
+/**
+ * The variables of metrics and tracing that the api and the worker read alike, to
+ * spread into their schemas: METRICS_ENABLED, OTEL_EXPORTER_OTLP_ENDPOINT (tracing is on
+ * when it is set) and OTEL_SERVICE_NAME.
+ */
+export function observabilityEnvSchema(defaultServiceName: string) {
+  return {
+    METRICS_ENABLED: Type.Boolean({
+      default: true,
+      description: 'Serve Prometheus metrics (true or false); false also skips measuring',
+    }),
+    OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+      Type.String({
+        pattern: '^https?://[^\\s]+$',
+        description: 'OTLP/HTTP collector base URL: traces go to {it}/v1/traces (protobuf); unset: no tracing',
+      }),
+    ),
+    OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: defaultServiceName, description: 'service.name of spans' }),
+  };
+}
+
+export interface ObservabilityConfig {
+  metricsEnabled: boolean;
+  /** OTLP/HTTP base URL; undefined: tracing is off. */
+  otlpEndpoint: string | undefined;
+  serviceName: string;
+}
+
+export function observabilityConfig(raw: {
+  METRICS_ENABLED: boolean;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_SERVICE_NAME: string;
+}): Readonly<ObservabilityConfig> {
+  return Object.freeze({
+    metricsEnabled: raw.METRICS_ENABLED,
+    otlpEndpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: raw.OTEL_SERVICE_NAME,
+  });
+}

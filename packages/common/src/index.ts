@@ -6,7 +6,13 @@
 //
 // Loading it loads TypeBox, env-schema and the country tables, but no Redis client and
 // no BullMQ: those are type imports here, so the CLI and the origin stay without them.
-export { LogLevelSchema, loadEnv } from './config.ts';
+export {
+  LogLevelSchema,
+  loadEnv,
+  observabilityConfig,
+  observabilityEnvSchema,
+  type ObservabilityConfig,
+} from './config.ts';
 export { COUNTRY_CODES, REFERENCE_CODES, isCountryCode, normalizeCodes } from './countries.ts';
 export {
   JobNames,
@@ -20,6 +26,7 @@ export {
   type QueueName,
   type RedisRole,
 } from './queues.ts';
+export { QUEUE_TRACER_NAME, createQueueTelemetry } from './queue-telemetry.ts';
 export {
   ChunkJobData,
   ChunkProgress,

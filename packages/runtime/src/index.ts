@@ -9,6 +9,10 @@
 // it needs env-schema (ajv) and TypeBox, about 5 MB of heap. It lives in @flagship/common
 // beside the TypeBox contracts, which every service that calls it (api, worker, origin)
 // loads anyway; the echo reads its variables by hand.
+//
+// Two more entry points load more, only for the processes that import them:
+// `@flagship/runtime/metrics` (process metrics, prom-client) and
+// `@flagship/runtime/tracing` (OpenTelemetry, its SDK imported only when tracing is on).
 export { ConfigError, FlagshipError } from './errors.ts';
 export { LOG_LEVELS, createLogger, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { closeAll, once, type Closer, type CloseAllOptions } from './shutdown.ts';

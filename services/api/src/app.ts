@@ -12,10 +12,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import type { ApiMetrics } from './metrics/api-metrics.ts';
 import { bullBoardPlugin } from './plugins/bull-board.plugin.ts';
 import { dashboardPlugin } from './plugins/dashboard.plugin.ts';
 import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
+import { metricsRoutes, observabilityPlugin } from './plugins/observability.plugin.ts';
 import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
@@ -32,10 +34,15 @@ const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOp
 /**
  * The parts of ApiConfig the app itself uses (main.ts uses the rest). Retention and
  * idempotency have defaults; without apiKeys the API is open; without rateLimit (or with
- * max 0) nothing is limited.
+ * max 0) nothing is limited; GET /metrics is public unless metricsScope says `read`.
  */
 export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'> &
-  Partial<Pick<ApiConfig, 'downloadRetention' | 'idempotencyTtlSeconds' | 'apiKeys' | 'rateLimit' | 'redisTimeoutMs'>>;
+  Partial<
+    Pick<
+      ApiConfig,
+      'downloadRetention' | 'idempotencyTtlSeconds' | 'apiKeys' | 'rateLimit' | 'redisTimeoutMs' | 'metricsScope'
+    >
+  >;
 
 export interface ApiDeps {
   config: AppConfig;
@@ -51,6 +58,10 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Prometheus metrics (createApiMetrics), served at GET /metrics. Default: none, `app.metrics` counts nothing. */
+  metrics?: ApiMetrics;
+  /** One span per request (tracing was started). Default false. */
+  tracing?: boolean;
   /** Queues Bull Board shows, read-only, at /admin/queues (createBoardQueues); closed on close. Omitted: no board. */
   adminQueues?: readonly Queue[];
   /** Where rate-limit counters live (the producer connection); default: in memory. */
@@ -84,6 +95,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       );
     });
   }
+  await app.register(observabilityPlugin, {
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    tracing: deps.tracing === true,
+  });
   closeConnectionsAsTheyGoIdle(app);
   await app.register(problemDetailsPlugin);
   await app.register(fastifySwagger, {
@@ -116,6 +131,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
   await app.register(healthRoutes, { queues: deps.queues });
+  if (deps.metrics) {
+    await app.register(metricsRoutes, { metrics: deps.metrics, scope: deps.config.metricsScope ?? 'public' });
+  }
   const retention = deps.config.downloadRetention ? { retention: deps.config.downloadRetention } : {};
   await app.register(downloadsRoutes, {
     queues: deps.queues,

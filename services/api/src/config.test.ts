@@ -17,6 +17,8 @@ describe('loadConfig', () => {
       redisTimeoutMs: 1_000,
       sseHeartbeatMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-api' },
+      metricsScope: 'public',
       downloadRetention: { ageSeconds: 86_400, count: 10_000 },
       idempotencyTtlSeconds: 86_400,
       apiKeys: [],

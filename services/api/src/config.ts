@@ -7,13 +7,19 @@ import {
   LogLevelSchema,
   flagStoreConfig,
   loadEnv,
+  observabilityConfig,
+  observabilityEnvSchema,
   type FlagStoreConfig,
+  type ObservabilityConfig,
   type Retention,
 } from '@flagship/common';
 import { ConfigError } from '@flagship/runtime';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
+
+/** What a scrape of GET /metrics needs when API keys are on: nothing, or a key with the read scope. */
+export type MetricsScope = 'public' | 'read';
 
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
@@ -60,6 +66,13 @@ export const ApiEnvSchema = Type.Object({
     minimum: 100,
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
+  }),
+  ...observabilityEnvSchema('flagship-api'),
+  METRICS_SCOPE: Type.Unsafe<MetricsScope>({
+    type: 'string',
+    enum: ['public', 'read'],
+    default: 'public',
+    description: 'With API_KEYS set, what GET /metrics needs: public (no key) or read (a key with the read scope)',
   }),
   DOWNLOAD_RETENTION_S: Type.Integer({
     minimum: 1,
@@ -115,6 +128,10 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** Metrics (GET /metrics) and tracing (OTLP) settings. */
+  observability: Readonly<ObservabilityConfig>;
+  /** What GET /metrics needs when API keys are on. */
+  metricsScope: MetricsScope;
   /** Given to each download's jobs (BullMQ's removeOnComplete/removeOnFail); the worker prunes the index by it. */
   downloadRetention: Readonly<Retention>;
   idempotencyTtlSeconds: number;
@@ -139,6 +156,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    observability: observabilityConfig(raw),
+    metricsScope: raw.METRICS_SCOPE,
     downloadRetention: Object.freeze({ ageSeconds: raw.DOWNLOAD_RETENTION_S, count: raw.DOWNLOAD_RETENTION_COUNT }),
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_S,
     apiKeys: parseApiKeys(raw.API_KEYS),

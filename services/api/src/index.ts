@@ -5,3 +5,5 @@
 export { buildApp, type AppConfig } from './app.ts';
 export { parseApiKeys } from './auth/api-keys.ts';
 export { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
+export { createApiMetrics } from './metrics/api-metrics.ts';
+export { createQueueDepthReader } from './queues/queue-depth.ts';

@@ -1,14 +1,18 @@
-// Composition root of the API: configuration, logger, Redis connections, the app,
-// listening, and an orderly shutdown on SIGTERM/SIGINT (stop accepting, end the event
-// streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
+// Composition root of the API: configuration, tracing (when an OTLP endpoint is set),
+// logger, Redis connections, metrics, the app, listening, and an orderly shutdown on
+// SIGTERM/SIGINT (stop accepting, end the event streams, close
+// QueueEvents/FlowProducer/Queues, then Redis, then flush the spans) under a deadline.
 import closeWithGrace from 'close-with-grace';
 import { Redis } from 'ioredis';
-import { describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
+import { createQueueTelemetry, describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
+import { startTracing } from '@flagship/runtime/tracing';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createApiMetrics } from './metrics/api-metrics.ts';
 import { createBoardQueues } from './plugins/bull-board.plugin.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
+import { createQueueDepthReader } from './queues/queue-depth.ts';
 
 /** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
 async function closeRedis(connection: Redis): Promise<void> {
@@ -19,7 +23,9 @@ async function closeRedis(connection: Redis): Promise<void> {
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
 // The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
 delete process.env.API_KEYS;
-const logger = createLogger({ name: 'api', level: config.logLevel });
+const { observability } = config;
+const tracing = await startTracing({ serviceName: observability.serviceName, endpoint: observability.otlpEndpoint });
+const logger = createLogger({ name: 'api', level: config.logLevel, ...(tracing ? { mixin: tracing.logFields } : {}) });
 // A bucket that is missing or refuses the keys stops the start here, not at the first GET.
 const flagStore = await openFlagStore(config.store).catch((err: unknown) => {
   logger.fatal({ err, ...describeFlagStore(config.store) }, 'flag store unusable');
@@ -39,7 +45,11 @@ const queues = createBullmqDownloadQueues({
   eventsConnection: events,
   timeoutMs: config.redisTimeoutMs,
   logger: logger.child({ component: 'queues' }),
+  ...(tracing ? { telemetry: await createQueueTelemetry() } : {}),
 });
+const metrics = observability.metricsEnabled
+  ? createApiMetrics({ queueDepth: createQueueDepthReader({ connection: producer, timeoutMs: config.redisTimeoutMs }) })
+  : undefined;
 const app = await buildApp({
   config,
   queues,
@@ -48,6 +58,8 @@ const app = await buildApp({
   logger,
   adminQueues: createBoardQueues(producer, logger.child({ component: 'bull-board' })),
   rateLimitRedis: producer,
+  metrics,
+  tracing: tracing !== undefined,
 });
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
@@ -56,9 +68,11 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err
   await closeAll(
     [
       { name: 'http server, event streams and queues', close: () => app.close() },
+      { name: 'metrics', close: () => metrics?.close() },
       { name: 'redis producer', close: () => closeRedis(producer) },
       { name: 'redis events', close: () => closeRedis(events) },
       { name: 'flag store', close: async () => flagStore.close() },
+      { name: 'tracing', close: () => tracing?.shutdown() },
     ],
     {
       timeoutMs: config.shutdownTimeoutMs,

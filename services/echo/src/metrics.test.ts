@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { metricSample as sample } from '@flagship/runtime/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEchoServer, type EchoServer } from './echo-server.ts';
 import { createEchoMetrics } from './metrics.ts';
@@ -10,12 +11,6 @@ const closers: (EchoServer | MetricsServer)[] = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((closer) => closer.close()));
 });
-
-/** The value of one sample line of a Prometheus text exposition. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('echo metrics', () => {
   it('reports connections, refusals, bytes and closes by reason in Prometheus text format', async () => {

@@ -3,39 +3,18 @@
 //
 // Not prom-client's collectDefaultMetrics(): its GC observer and event-loop monitor
 // run all the time, and cost about 10% more server CPU per 1 KiB round trip (measured,
-// bench/echo). The process gauges below are read only when scraped.
-import { Counter, Gauge, Registry } from 'prom-client';
+// bench/echo). The process gauges (@flagship/runtime/metrics) are read only when
+// scraped, without the event-loop delay sampler.
+import { registerProcessMetrics, scrapedCounter, scrapedGauge } from '@flagship/runtime/metrics';
+import { Counter, Registry } from 'prom-client';
 import type { CloseReason, EchoStats } from './telemetry.ts';
 
 export function createEchoMetrics(stats: Readonly<EchoStats>): Registry {
   const registry = new Registry();
   const registers = [registry];
+  registerProcessMetrics(registry);
 
-  new Gauge({
-    name: 'process_resident_memory_bytes',
-    help: 'Resident memory size in bytes.',
-    registers,
-    collect() {
-      this.set(process.memoryUsage.rss());
-    },
-  });
-  new Gauge({
-    name: 'nodejs_heap_size_used_bytes',
-    help: 'Process heap size used from Node.js in bytes.',
-    registers,
-    collect() {
-      this.set(process.memoryUsage().heapUsed);
-    },
-  });
-
-  new Gauge({
-    name: 'echo_connections_open',
-    help: 'Echo sessions open now',
-    registers,
-    collect() {
-      this.set(stats.open);
-    },
-  });
+  scrapedGauge(registry, 'echo_connections_open', 'Echo sessions open now', () => stats.open);
   counterOf('echo_connections_total', 'Echo sessions accepted', () => stats.connectionsTotal);
   counterOf('echo_connections_refused_total', 'Connections closed at once: too many open', () => stats.refused);
   counterOf('echo_received_bytes_total', 'Bytes read from echo clients', () => stats.bytesIn);
@@ -55,15 +34,6 @@ export function createEchoMetrics(stats: Readonly<EchoStats>): Registry {
   return registry;
 
   function counterOf(name: string, help: string, read: () => number): void {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // A counter cannot be set: start from zero and add the server's running total.
-        this.reset();
-        this.inc(read());
-      },
-    });
+    scrapedCounter(registry, name, help, read);
   }
 }

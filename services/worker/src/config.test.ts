@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 20_000,
       healthPort: 0,
       logLevel: 'info',
+      observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-worker' },
       flagDeadlineMs: 30_000,
       originAllowedHosts: '',
       originRateLimit: 0,

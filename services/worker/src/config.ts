@@ -2,7 +2,16 @@
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
 // with a ConfigError that names the variable. The rest of the worker sees camelCase
 // settings, never the variables' names: only this file knows them.
-import { FlagStoreEnvSchema, LogLevelSchema, flagStoreConfig, loadEnv, type FlagStoreConfig } from '@flagship/common';
+import {
+  FlagStoreEnvSchema,
+  LogLevelSchema,
+  flagStoreConfig,
+  loadEnv,
+  observabilityConfig,
+  observabilityEnvSchema,
+  type FlagStoreConfig,
+  type ObservabilityConfig,
+} from '@flagship/common';
 import type { LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
@@ -52,7 +61,7 @@ export const WorkerEnvSchema = Type.Object({
     600_000,
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
-  WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
+  WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of GET /healthz and GET /metrics (0: no endpoint)'),
   // Bounds and politeness of flag downloads (docs/architecture.md, "Download one flag").
   FLAG_DEADLINE_MS: integer(
     30_000,
@@ -72,6 +81,7 @@ export const WorkerEnvSchema = Type.Object({
     description: 'Requests per second to one origin host, shared by every worker through Redis (0: no limit)',
   }),
   LOG_LEVEL: LogLevelSchema,
+  ...observabilityEnvSchema('flagship-worker'),
 });
 
 type WorkerEnv = Static<typeof WorkerEnvSchema>;
@@ -95,7 +105,7 @@ export interface WorkerConfig {
   originPool: Readonly<OriginDispatcherOptions>;
   /** On SIGTERM, how long running jobs may finish before they are handed back. */
   shutdownTimeoutMs: number;
-  /** Port of GET /healthz; 0: no endpoint. */
+  /** Port of GET /healthz and GET /metrics; 0: no endpoint. */
   healthPort: number;
   /** Longest time for one flag, all attempts and waits included. */
   flagDeadlineMs: number;
@@ -104,6 +114,8 @@ export interface WorkerConfig {
   /** Requests per second to one origin host, shared by every worker (0: no limit). */
   originRateLimit: number;
   logLevel: LogLevel;
+  /** Metrics (on the health port) and tracing (OTLP) settings. */
+  observability: Readonly<ObservabilityConfig>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<WorkerConfig> {
@@ -130,5 +142,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     originAllowedHosts: raw.ORIGIN_ALLOWED_HOSTS,
     originRateLimit: raw.ORIGIN_RATE_LIMIT,
     logLevel: raw.LOG_LEVEL,
+    observability: observabilityConfig(raw),
   });
 }

@@ -15,20 +15,23 @@ import {
   type DownloadJobData,
   type DownloadSummary,
   type FlagStore,
+  type QueueName,
 } from '@flagship/common';
 import { once, withTimeout, type Logger } from '@flagship/runtime';
-import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
+import { Queue, Worker, type Job, type Telemetry, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';
 import { createDownloadIndexWriter } from './downloads/index-writer.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
+import { traceFlagDownloads, traceStoreSaves } from './flags/flag-spans.ts';
 import { handleChunkJob } from './handlers/chunk-job.ts';
 import type { ChunkRunDeps } from './handlers/chunk-run.ts';
 import { handleDownloadJob } from './handlers/download-job.ts';
 import { HAND_BACK, type JobRun, type RunCancellation } from './handlers/job-run.ts';
 import { createDownloadPolicies } from './flags/download-policies.ts';
+import type { Processor, WorkerMetrics } from './metrics/worker-metrics.ts';
 
 export interface FlagWorkersOptions {
   /** Settings read from the environment (loadConfig). */
@@ -56,6 +59,10 @@ export interface FlagWorkersOptions {
   progressIntervalMs?: number;
   /** Lock and stall settings for both Workers (tests shorten them). Default bullmq's. */
   workerSettings?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
+  /** Measures the jobs (createWorkerMetrics). Default: not measured. */
+  metrics?: WorkerMetrics;
+  /** BullMQ telemetry when tracing is on (createQueueTelemetry): job, flag and save spans. */
+  telemetry?: Telemetry;
 }
 
 export interface FlagWorkers {
@@ -89,11 +96,13 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     concurrency: config.workerConcurrency,
     maxStalledCount: MAX_STALLED_COUNT,
     ...options.workerSettings,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   };
+  const traced = options.telemetry !== undefined;
   const flagDeps: DownloadFlagDeps = {
     dispatcher: options.dispatcher,
     originUrl: config.originUrl,
-    store: options.store,
+    store: traced ? traceStoreSaves(options.store) : options.store,
     attempts: config.flagAttempts,
     retryBaseDelayMs: config.retryBaseDelayMs,
     // Deadline, redirect hosts, shared rate limit and validators (Redis, under the prefix).
@@ -106,13 +115,14 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
       onValidatorsError: (err) => logger.warn({ err }, 'flag validators: Redis call failed (full download)'),
     }),
   };
+  const downloadOne = (code: string, signal: AbortSignal) => downloadFlag(code, flagDeps, signal);
   const indexWriter = createDownloadIndexWriter({
     index: downloadIndex(connection, prefix),
     logger: logger.child({ component: 'download-index' }),
   });
   const chunkDeps: ChunkRunDeps = {
     flagConcurrency: config.flagConcurrency,
-    downloadOne: (code, signal) => downloadFlag(code, flagDeps, signal),
+    downloadOne: traced ? traceFlagDownloads(downloadOne) : downloadOne,
     progressIntervalMs: options.progressIntervalMs,
     downloadIndex: indexWriter,
   };
@@ -132,18 +142,22 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
       ? handle(jobRun(token, signal))
       : cancels.track(downloadId, job.id, worker, (cancellation) => handle(jobRun(token, signal, cancellation)));
 
+  const observe = <D, R>(queue: QueueName, processor: Processor<D, R>) =>
+    options.metrics ? options.metrics.observeJobs(queue, processor) : processor;
+
   const chunkWorker: Worker<ChunkJobData, ChunkResult> = new Worker<ChunkJobData, ChunkResult>(
     QueueNames.flags,
     // Three parameters: bullmq passes an AbortSignal only to processors that take one.
-    (job, token, signal) =>
+    observe(QueueNames.flags, (job, token, signal) =>
       tracked(chunkWorker, job, downloadIdOfChunkJob(job.id ?? ''), token, signal, (run) =>
         handleChunkJob(job, run, { ...chunkDeps, logger }),
       ),
+    ),
     common,
   );
   const downloadWorker: Worker<DownloadJobData, DownloadSummary> = new Worker<DownloadJobData, DownloadSummary>(
     QueueNames.downloads,
-    (job, token, signal) =>
+    observe(QueueNames.downloads, (job, token, signal) =>
       tracked(downloadWorker, job, job.id, token, signal, (run) =>
         handleDownloadJob(job, run, {
           ...chunkDeps,
@@ -153,6 +167,7 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
           downloadIndex: indexWriter,
         }),
       ),
+    ),
     common,
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
@@ -213,7 +228,9 @@ function listen(worker: Worker, log: Logger): void {
     if (err.message === DOWNLOAD_CANCELLED_REASON) return log.info(ids, 'job ended: download cancelled');
     log.warn({ err, ...ids, attemptsMade: job?.attemptsMade }, 'job failed');
   });
-  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: taken back'));
+  worker.on('stalled', (jobId) =>
+    log.warn({ jobId, downloadId: downloadIdOfChunkJob(jobId) ?? jobId }, 'job stalled: taken back'),
+  );
 }
 
 function downloadIdOf(job: Job | undefined): string | undefined {

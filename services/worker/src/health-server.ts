@@ -1,8 +1,9 @@
-// A tiny HTTP health endpoint for the worker process, which otherwise has no port:
-// container healthchecks and orchestrators ask `GET /healthz`. It answers 200 while the
-// worker takes jobs and its Redis connection is up, 503 otherwise (Redis away, or
-// shutting down), with the reason as JSON.
-import { createServer, type Server } from 'node:http';
+// A tiny HTTP endpoint for the worker process, which otherwise has no port: container
+// healthchecks and orchestrators ask `GET /healthz`, Prometheus asks `GET /metrics`.
+// /healthz answers 200 while the worker takes jobs and its Redis connection is up, 503
+// otherwise (Redis away, or shutting down), with the reason as JSON. /metrics is there
+// when the worker measures (METRICS_ENABLED, the default).
+import { createServer, type ServerResponse, type Server } from 'node:http';
 
 export interface HealthReport {
   ok: boolean;
@@ -10,15 +11,37 @@ export interface HealthReport {
   accepting: boolean;
 }
 
-export function createHealthServer(report: () => HealthReport): Server {
+/** What /metrics serves: a prom-client Registry. */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+export function createHealthServer(report: () => HealthReport, metrics?: MetricsSource): Server {
   return createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/metrics' && metrics !== undefined) {
+      metrics.metrics().then(
+        (text) => send(response, 200, metrics.contentType, text),
+        (error: unknown) => send(response, 500, 'text/plain; charset=utf-8', `metrics failed: ${String(error)}\n`),
+      );
+      return;
+    }
     if (request.method !== 'GET' || request.url !== '/healthz') {
-      response.writeHead(404, { 'content-type': 'application/problem+json' });
-      response.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
+      send(
+        response,
+        404,
+        'application/problem+json',
+        JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }),
+      );
       return;
     }
     const health = report();
-    response.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    response.end(JSON.stringify(health));
+    response.setHeader('cache-control', 'no-store');
+    send(response, health.ok ? 200 : 503, 'application/json', JSON.stringify(health));
   });
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { 'content-type': contentType });
+  response.end(body);
 }

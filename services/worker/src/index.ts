@@ -2,6 +2,8 @@
 // process; tests and benchmarks start them in-process through these exports.
 export { loadConfig, WorkerEnvSchema, type WorkerConfig } from './config.ts';
 export { createFlagWorkers, type FlagWorkers, type FlagWorkersOptions } from './flag-worker.ts';
+export { createHealthServer, type HealthReport } from './health-server.ts';
+export { createWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.ts';
 export {
   createOriginDispatcher,
   ORIGIN_KEEP_ALIVE_MS,

@@ -2,7 +2,8 @@
 // later that say nothing about it: an explicit `config: { scope }` on the route wins;
 // otherwise anything under /admin/ and any path ending in /retry needs admin, GET and
 // HEAD need read, DELETE needs admin, and other methods (POST, PUT, PATCH) need submit.
-// Health, readiness and the API documentation are public.
+// Health, readiness and the API documentation are public; GET /metrics is what
+// METRICS_SCOPE says (public by default).
 import type { Scope } from './api-keys.ts';
 
 /** What a route asks of the caller: a scope, or nothing at all ('public'). */
@@ -17,8 +18,9 @@ declare module 'fastify' {
 
 /**
  * Open even when keys are configured: orchestrators probe these without credentials.
- * A future `/metrics` route decides for itself with `config: { scope: 'public' }` (or
- * stays `read`, the GET default); make that a setting if scrapers cannot send a key.
+ * `GET /metrics` is not listed: its route says its scope in `config`, from the
+ * METRICS_SCOPE setting (`public` by default, so a Prometheus scrapes without a key; or
+ * `read`, for a Prometheus that sends one).
  */
 export const PUBLIC_PATHS: readonly string[] = ['/healthz', '/readyz'];
 /** The OpenAPI page and its assets (`/docs`, `/docs/json`, `/docs/static/…`). */

@@ -31,6 +31,8 @@ export interface CancelDownloadDeps {
   retention?: Retention;
   now?: () => number;
   logger?: Pick<Logger, 'warn'>;
+  /** Called when this call cancelled the download (not on a repeat): the cancel counter. */
+  onCancelled?: () => void;
 }
 
 export async function cancelDownload(downloadId: string, deps: CancelDownloadDeps): Promise<DownloadStatus> {
@@ -44,7 +46,10 @@ export async function cancelDownload(downloadId: string, deps: CancelDownloadDep
   if (status.state !== 'cancelled') throw new DownloadFinishedError(downloadId, status.state);
   // Only the request that cancelled records it (not a repeat). Best effort, like the
   // workers' index writes: the mark in Redis is what makes the download cancelled.
-  if (mark.outcome === 'cancelled') await recordCancel(downloadId, status, mark.at, deps);
+  if (mark.outcome === 'cancelled') {
+    deps.onCancelled?.();
+    await recordCancel(downloadId, status, mark.at, deps);
+  }
   return status;
 }
 

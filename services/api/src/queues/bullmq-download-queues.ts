@@ -7,7 +7,7 @@
 // (on-demand-queue-events.ts). A download's status is read by download-snapshot-reader.ts.
 // The downloads' index and the Idempotency-Key claims share the producer connection and
 // its deadline (redis-download-index.ts, idempotency-keys.ts).
-import { FlowProducer, Queue } from 'bullmq';
+import { FlowProducer, Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   DownloadShape,
@@ -39,6 +39,8 @@ export interface BullmqDownloadQueuesOptions {
   /** Longest wait for one Redis operation before a 503. Default 1000 ms. */
   timeoutMs?: number;
   logger?: Logger;
+  /** BullMQ telemetry (createQueueTelemetry) when tracing is on: each enqueue is a span in the request's trace. */
+  telemetry?: Telemetry;
 }
 
 const CONNECTION_ERROR =
@@ -56,9 +58,14 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
   const timeoutMs = options.timeoutMs ?? 1_000;
   const logger = options.logger ?? silentLogger();
 
-  const flowProducer = new FlowProducer({ connection, prefix });
-  const downloads = new Queue<DownloadJobData, DownloadSummary>(QueueNames.downloads, { connection, prefix });
-  const flags = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  const telemetry = options.telemetry ? { telemetry: options.telemetry } : {};
+  const flowProducer = new FlowProducer({ connection, prefix, ...telemetry });
+  const downloads = new Queue<DownloadJobData, DownloadSummary>(QueueNames.downloads, {
+    connection,
+    prefix,
+    ...telemetry,
+  });
+  const flags = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix, ...telemetry });
   // An EventEmitter 'error' without a listener throws: Redis going away must be logged, not crash us.
   const emitters: Record<string, { on(event: 'error', listener: (error: Error) => void): unknown }> = {
     flowProducer,

@@ -71,6 +71,7 @@ export const controlPlaneRoutes: FastifyPluginAsyncTypebox<ControlPlaneRoutesOpt
         ...(options.retention ? { retention: options.retention } : {}),
         ...(options.now ? { now: options.now } : {}),
       });
+      app.metrics.downloadsRetried.inc();
       return reply.code(202).header('location', accepted.links.self).send(accepted);
     },
   );

@@ -84,6 +84,7 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
         submitDeps,
       );
       if (replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+      (replayed ? app.metrics.downloadsReplayed : app.metrics.downloadsSubmitted).inc();
       return reply.code(202).header('location', accepted.links.self).send(accepted);
     },
   );
@@ -121,6 +122,7 @@ export const downloadsRoutes: FastifyPluginAsyncTypebox<DownloadsRoutesOptions> 
       const status = await cancelDownload(request.params.id, {
         queues,
         logger: request.log,
+        onCancelled: () => app.metrics.downloadsCancelled.inc(),
         ...(options.retention ? { retention: options.retention } : {}),
         ...(now ? { now } : {}),
       });
