@@ -20,8 +20,10 @@ export interface TargetCheck {
   target: string;
   /** The measured ratio (or value) compared with the threshold. */
   value: number;
-  comparison: '>=' | '<=';
+  /** `within`: threshold ≤ value ≤ upper. */
+  comparison: '>=' | '<=' | 'within';
   threshold: number;
+  upper?: number;
   /** Unit of `value` in the table: '×' for ratios, 'MB', ... */
   unit: string;
   detail: string;
@@ -38,6 +40,8 @@ export interface MachineInfo {
   nginx: string;
   redis: string;
   storage: string;
+  /** Lines about the compose stack and the peer, when those scenarios ran. */
+  more?: string[];
 }
 
 export interface BenchResults {
@@ -52,9 +56,18 @@ export interface BenchResults {
   notes: string[];
 }
 
-export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold'>): boolean {
+export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold' | 'upper'>): boolean {
   if (!Number.isFinite(check.value)) return false;
+  if (check.comparison === 'within') {
+    return check.upper !== undefined && check.value >= check.threshold && check.value <= check.upper;
+  }
   return check.comparison === '>=' ? check.value >= check.threshold : check.value <= check.threshold;
+}
+
+/** `3.10× (IQR 2.80–3.40, n = 11)`: a median with its interquartile range. */
+export function formatSpread(stats: SampleStats, unit = '×'): string {
+  const u = unit === '×' ? '×' : ` ${unit}`;
+  return `${formatNumber(stats.median)}${u} (IQR ${formatNumber(stats.q1)}–${formatNumber(stats.q3)}, n = ${stats.n})`;
 }
 
 /** Three significant digits, without exponent notation for everyday magnitudes. */
@@ -93,12 +106,13 @@ function targetsTable(targets: readonly TargetCheck[]): string {
 
 function rowsTable(rows: readonly ResultRow[]): string {
   return table(
-    ['scenario', 'program', 'metric', 'median', 'min–max', 'p95', 'runs', 'note'],
+    ['scenario', 'program', 'metric', 'median', 'q1–q3', 'min–max', 'p95', 'runs', 'note'],
     rows.map((r) => [
       r.scenario,
       r.subject,
       `${r.metric} (${r.unit})`,
       formatNumber(r.stats.median),
+      `${formatNumber(r.stats.q1)}–${formatNumber(r.stats.q3)}`,
       `${formatNumber(r.stats.min)}–${formatNumber(r.stats.max)}`,
       formatNumber(r.stats.p95),
       String(r.stats.n),
@@ -113,6 +127,7 @@ function machineList(machine: MachineInfo): string {
     `- OS: ${machine.os}`,
     `- Node ${machine.node}; Python ${machine.python} with aiohttp ${machine.aiohttp}; ${machine.nginx}; Redis ${machine.redis}`,
     `- Storage of both programs' downloads folders: ${machine.storage}`,
+    ...(machine.more ?? []).map((line) => `- ${line}`),
   ].join('\n');
 }
 
