@@ -25,6 +25,8 @@ export interface FlagshipStackOptions {
 export interface FlagshipStack {
   /** http://127.0.0.1:PORT */
   apiUrl: string;
+  /** Host pid of the API process. */
+  apiPid: number;
   /** The node flags of the worker image (Dockerfile) that every worker process starts with. */
   imageWorkerNodeArgs: readonly string[];
   workers(): readonly ServiceProcess[];
@@ -78,6 +80,7 @@ export async function startFlagshipStack(options: FlagshipStackOptions): Promise
 
   const stack: FlagshipStack = {
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiPid: api.pid,
     imageWorkerNodeArgs,
     workers: () => workers,
     async setWorkers(count, originUrl) {
