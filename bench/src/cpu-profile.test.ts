@@ -29,6 +29,7 @@ describe('categoryOfUrl', () => {
   it('names packages, file system and socket modules, and Flagship sources', () => {
     expect(categoryOfUrl('file:///app/node_modules/bullmq/dist/esm/classes/worker.js')).toBe('bullmq');
     expect(categoryOfUrl('file:///app/node_modules/@fastify/cors/index.js')).toBe('@fastify/cors');
+    expect(categoryOfUrl('wasm://wasm/00ad0bc6')).toBe('undici');
     expect(categoryOfUrl('node:fs')).toBe('file system (node:fs)');
     expect(categoryOfUrl('node:internal/fs/promises')).toBe('file system (node:fs)');
     expect(categoryOfUrl('node:internal/stream_base_commons')).toBe('sockets and streams (node:net)');

@@ -42,6 +42,8 @@ export interface ProfileSummary {
 export function categoryOfUrl(url: string): string {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1];
   if (pkg !== undefined) return pkg;
+  // undici's HTTP parser (llhttp) is WebAssembly; nothing else in these services is.
+  if (url.startsWith('wasm://')) return 'undici';
   if (/^node:(internal\/)?fs\b/.test(url) || url.startsWith('node:internal/fs/')) return 'file system (node:fs)';
   if (/^node:(internal\/)?(net|stream|streams|stream_base_commons|dns|tls|http)\b/.test(url)) {
     return 'sockets and streams (node:net)';
