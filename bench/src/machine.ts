@@ -1,6 +1,6 @@
 // The machine description for RESULTS.md: CPU, memory, OS, tool versions, and the file
 // system the downloads folders live on (it changes results a lot on this kind of
-// machine: see shared/notes/queue-granularity.md).
+// machine: see docs/decisions.md).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCmdline, parseSchedstat } from './proc.ts';
+import { parseCmdline, parseParentPid, parseSchedstat } from './proc.ts';
 
 describe('parseSchedstat', () => {
   it('reads the time on CPU (the first field, nanoseconds)', () => {
@@ -19,5 +19,16 @@ describe('parseCmdline', () => {
       '-host-port',
       '32768',
     ]);
+  });
+});
+
+describe('parseParentPid', () => {
+  it('reads the parent after the command, even one with spaces and parentheses', () => {
+    expect(parseParentPid('9525 (cat) R 9522 9522 12733 0 -1')).toBe(9522);
+    expect(parseParentPid('77 (node -e (x)) S 5375 77 77 0')).toBe(5375);
+  });
+
+  it('refuses a line that is not one', () => {
+    expect(() => parseParentPid('garbage')).toThrow(/stat line/);
   });
 });

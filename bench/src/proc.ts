@@ -73,3 +73,32 @@ export async function findProcesses(test: (words: readonly string[]) => boolean)
   }
   return found;
 }
+
+/** The parent pid in /proc/<pid>/stat (the field after the state; the command may hold spaces and parentheses). */
+export function parseParentPid(stat: string): number {
+  const afterCommand = stat
+    .slice(stat.lastIndexOf(')') + 1)
+    .trim()
+    .split(/\s+/);
+  const ppid = Number(afterCommand[1]);
+  if (!Number.isInteger(ppid) || ppid < 0) throw new Error(`not a /proc/<pid>/stat line: "${stat.slice(0, 80)}"`);
+  return ppid;
+}
+
+/** Running processes with their parent and command line. */
+export async function processTable(): Promise<{ pid: number; ppid: number; words: string[] }[]> {
+  const table: { pid: number; ppid: number; words: string[] }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const [stat, cmdline] = await Promise.all([
+        readFile(`/proc/${entry}/stat`, 'utf8'),
+        readFile(`/proc/${entry}/cmdline`, 'utf8'),
+      ]);
+      table.push({ pid: Number(entry), ppid: parseParentPid(stat), words: parseCmdline(cmdline) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}

@@ -283,7 +283,7 @@ async function main(): Promise<void> {
             compose,
             nginx,
             repoRoot,
-            workDir: work,
+
             passes: settings.leverPasses,
             latencyRuns: settings.latencyRuns,
           }),

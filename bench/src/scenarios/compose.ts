@@ -19,7 +19,7 @@ import { createDownloadsClient } from '../downloads-client.ts';
 import { emptyDir, listFlags } from '../files.ts';
 import { imageNodeArgs } from '../flagship-stack.ts';
 import type { LoggedRequest, StaticOrigin } from '../nginx.ts';
-import { containerCpuNs, findProcesses, processCpuNs } from '../proc.ts';
+import { containerCpuNs, findProcesses, processCpuNs, processTable } from '../proc.ts';
 import { runReference } from '../reference.ts';
 import { formatSpread, type ResultRow, type TargetCheck } from '../report.ts';
 import { parseVmHwm } from '../service-process.ts';
@@ -99,6 +99,53 @@ const SUBJECT: Record<Kind, (workers: number) => string> = {
   celery: (w) => `Celery peer (${w} prefork worker${w === 1 ? '' : 's'})`,
 };
 
+/** A healthcheck probe of the compose file: `node -e "fetch('http://127.0.0.1:…/healthz')…"`. */
+export function isNodeHealthcheck(words: readonly string[]): boolean {
+  return (
+    words[0] === 'node' &&
+    words[1] === '-e' &&
+    /fetch\('http:\/\/127\.0\.0\.1:\d+\/(healthz|readyz)'\)/.test(words[2] ?? '')
+  );
+}
+
+/**
+ * Counts, every 2 s, the healthcheck probes running in this stack's containers (children of
+ * their containerd shims). Docker 20.10 does not kill a probe that outlives its timeout
+ * (moby/moby#43737): on a loaded machine they pile up.
+ */
+function healthcheckSampler(containerIds: () => ReadonlySet<string>) {
+  let max = 0;
+  let samples = 0;
+  let piledUp = 0;
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = sampling.then(async () => {
+      const ids = containerIds();
+      const table = await processTable();
+      const shims = new Set(
+        table
+          .filter((p) => (p.words[0] ?? '').includes('containerd-shim'))
+          .filter((p) => ids.has(p.words[p.words.indexOf('-id') + 1] ?? ''))
+          .map((p) => p.pid),
+      );
+      const probes = table.filter((p) => shims.has(p.ppid) && isNodeHealthcheck(p.words)).length;
+      samples += 1;
+      max = Math.max(max, probes);
+      // Every container but Redis's probes with Node every 2 s; more than one each at a time
+      // means some outlived their turn.
+      if (probes > ids.size - 1) piledUp += 1;
+    });
+  }, 2_000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sampling;
+      return { max, samples, piledUp };
+    },
+  };
+}
+
 export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResult> {
   const { base, compose, nginx, settings } = ctx;
   const containerRequests = nginx.containerRequests;
@@ -118,11 +165,18 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
   const notes: string[] = [];
   let composeWorkers = 0;
   let celeryWorkers = 0;
+  let containerIds: ReadonlySet<string> = new Set();
+  async function refreshContainerIds(): Promise<void> {
+    const all = await Promise.all(['redis', 'origin', 'api', 'worker'].map((service) => compose.containers(service)));
+    containerIds = new Set(all.flat().map((c) => c.id));
+  }
+  const sampler = healthcheckSampler(() => containerIds);
 
   async function setWorkers(count: number, variant?: StackVariant): Promise<void> {
     base.log(`compose: ${count} worker container(s)${variant === undefined ? '' : ' (variant)'}`);
     await compose.setWorkers(count, variant);
     composeWorkers = count;
+    await refreshContainerIds();
   }
   async function setCeleryWorkers(count: number): Promise<void> {
     if (ctx.celery === undefined || celeryWorkers === count) return;
@@ -682,6 +736,14 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
         detail: `compose ÷ host processes ${formatSpread(all.vsHost)}`,
       });
     }
+    const probes = await sampler.stop();
+    notes.push(
+      `**compose: healthcheck probes.** Sampled every 2 s over the compose scenarios (${probes.samples} samples): at most ` +
+        `${probes.max} \`node -e fetch(…)\` probes were running at once in this stack's containers (api, origin and each ` +
+        `worker probe every 2 s), more than one per container in ${probes.piledUp} samples. Docker Engine 20.10 does not kill a probe that outlives ` +
+        'its 3 s timeout (moby/moby#43737); on a loaded machine each Node start-up takes longer than the interval and ' +
+        'they pile up.',
+    );
     const retried = published.retried() + direct.retried();
     if (retried > 0) {
       notes.push(
@@ -692,6 +754,7 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
     }
     return { rows, targets, notes };
   } finally {
+    await sampler.stop();
     await Promise.allSettled([published.close(), direct.close()]);
   }
 }

@@ -7,7 +7,8 @@
 // levers are compared through their paired ratios to the reference, which cancel the
 // machine's load drifting between levers. Two passes, the second in reverse order.
 import { execFile } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { COUNTRY_CODES, REFERENCE_CODES } from '@flagship/common';
@@ -78,33 +79,34 @@ export interface LeversContext {
   compose: ComposeStack;
   nginx: StaticOrigin;
   repoRoot: string;
-  workDir: string;
   passes: number;
   latencyRuns: number;
 }
 
-/** A copy of the committed sources with `patch` applied, built as the worker image `tag`. */
-async function buildPatchedWorker(repoRoot: string, workDir: string, patch: string, tag: string): Promise<void> {
-  const dir = path.join(workDir, 'levers', path.basename(patch, '.patch'));
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  await run('bash', ['-c', `git -C "${repoRoot}" archive HEAD | tar -x -C "${dir}"`], { maxBuffer: 64 * 1024 * 1024 });
-  await run('git', ['apply', path.join(repoRoot, patch)], { cwd: dir });
-  await run(
-    'docker',
-    [
+/**
+ * A copy of the committed sources with `patch` applied, built as the worker image `tag`.
+ * The copy lives outside the repository (its tests must not join the repository's test
+ * run) and is removed once built.
+ */
+async function buildPatchedWorker(repoRoot: string, patch: string, tag: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `flagship-bench-${path.basename(patch, '.patch')}-`));
+  try {
+    await run('bash', ['-c', `git -C "${repoRoot}" archive HEAD | tar -x -C "${dir}"`], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    await run('git', ['apply', path.join(repoRoot, patch)], { cwd: dir });
+    const args = [
       'build',
       '--quiet',
       '--target',
       'worker',
       '--build-arg',
       `NODE_IMAGE=${process.env.NODE_IMAGE ?? ''}`,
-      '-t',
-      tag,
-      dir,
-    ],
-    { timeout: 900_000, maxBuffer: 64 * 1024 * 1024 },
-  );
+    ];
+    await run('docker', [...args, '-t', tag, dir], { timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 interface LeverSamples {
@@ -122,7 +124,7 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
   for (const lever of LEVERS) {
     if (lever.workerPatch === undefined) continue;
     base.log(`levers: building ${lever.workerPatch.tag}`);
-    await buildPatchedWorker(ctx.repoRoot, ctx.workDir, lever.workerPatch.patch, lever.workerPatch.tag);
+    await buildPatchedWorker(ctx.repoRoot, lever.workerPatch.patch, lever.workerPatch.tag);
   }
   const samples = new Map<string, LeverSamples>(
     LEVERS.map((lever) => [lever.name, { allRatios: [], allRates: [], latencyMs: [], latencyRatios: [] }]),
