@@ -744,6 +744,12 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
         'its 3 s timeout (moby/moby#43737); on a loaded machine each Node start-up takes longer than the interval and ' +
         'they pile up.',
     );
+    if (compose.upRetries() > 0) {
+      notes.push(
+        `**compose: slow to come up.** ${compose.upRetries()} \`docker compose up --wait\` calls failed with a service ` +
+          '"unhealthy" (its Node healthcheck timed out) and were waited for again.',
+      );
+    }
     const retried = published.retried() + direct.retried();
     if (retried > 0) {
       notes.push(
