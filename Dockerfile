@@ -8,6 +8,7 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+COPY packages/runtime/package.json packages/runtime/
 COPY packages/common/package.json packages/common/
 COPY packages/cli/package.json packages/cli/
 COPY services/api/package.json services/api/

@@ -4,7 +4,8 @@
 // progress that a small hand-made worker publishes, for both shapes (the real worker
 // service is tested on its own). The queues' event streams are read only while someone
 // follows. A download completing while its status is read is never reported completed
-// without its summary. Last, /readyz turns 503 once Redis is gone.
+// without its summary; a download whose job fails says why. Every answer and event is
+// checked against the public API's schemas. Last, /readyz turns 503 once Redis is gone.
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,21 +15,26 @@ import path from 'node:path';
 import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
 import {
   Contracts,
+  HttpContracts,
   QueueNames,
   chunkJobId,
   createLocalFlagStore,
-  createRedisConnection,
+  jobKey,
+  redisOptions,
   summarize,
   type ChunkJobData,
   type ChunkResult,
+  type DownloadEvent,
   type DownloadJobData,
+  type DownloadProgress,
+  type DownloadStatus,
   type DownloadSummary,
   type FlagOutcome,
 } from '@flagship/common';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let container: StartedRedisContainer;
@@ -57,8 +63,8 @@ interface RunningApi {
 
 async function startApi(chunkSize = 2, eventsLingerMs?: number): Promise<RunningApi> {
   const prefix = `{test-${randomUUID()}}`;
-  const producer = createRedisConnection(redisUrl, 'producer');
-  const events = createRedisConnection(redisUrl, 'events');
+  const producer = new Redis(redisUrl, redisOptions('producer'));
+  const events = new Redis(redisUrl, redisOptions('events'));
   producer.on('error', () => {});
   events.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
@@ -89,7 +95,13 @@ async function submit(api: RunningApi, codes: string[]): Promise<string> {
     body: JSON.stringify({ codes }),
   });
   expect(response.status).toBe(202);
-  return ((await response.json()) as { id: string }).id;
+  return HttpContracts.downloadAccepted.parse(await response.json()).id;
+}
+
+async function readStatus(api: RunningApi, id: string): Promise<DownloadStatus> {
+  const response = await fetch(`${api.baseUrl}/v1/downloads/${id}`);
+  expect(response.status).toBe(200);
+  return HttpContracts.downloadStatus.parse(await response.json());
 }
 
 function queue<D, R>(api: RunningApi, name: string): Queue<D, R> {
@@ -98,8 +110,8 @@ function queue<D, R>(api: RunningApi, name: string): Queue<D, R> {
   return q;
 }
 
-/** Reads `event:`/`data:` frames of a text/event-stream as they arrive. */
-async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<{ event: string; data: unknown }> {
+/** Reads `event:`/`data:` frames of a text/event-stream as they arrive, each checked against DownloadEvent. */
+async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<DownloadEvent> {
   const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toBe('text/event-stream');
@@ -115,7 +127,10 @@ async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<{ e
       const fields = Object.fromEntries(
         frame.split('\n').map((line) => [line.split(': ')[0], line.slice(line.indexOf(': ') + 2)]),
       );
-      yield { event: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') };
+      yield HttpContracts.downloadEvent.parse({
+        event: fields.event ?? 'message',
+        data: JSON.parse(fields.data ?? 'null'),
+      });
     }
   }
 }
@@ -140,7 +155,7 @@ describe('API on a real Redis', () => {
     expect(await parent?.getState()).toBe('waiting-children');
     const dependencies = await parent!.getDependencies();
     expect(dependencies.unprocessed?.sort()).toEqual(
-      [0, 1].map((n) => `${api.prefix}:${QueueNames.flags}:${chunkJobId(id, n)}`).sort(),
+      [0, 1].map((n) => jobKey(api.prefix, QueueNames.flags, chunkJobId(id, n))).sort(),
     );
     expect((await flags.getJob(chunkJobId(id, 0)))?.data).toEqual({ downloadId: id, chunk: 0, codes: ['BR', 'CN'] });
     expect((await flags.getJob(chunkJobId(id, 1)))?.data).toEqual({ downloadId: id, chunk: 1, codes: ['IN'] });
@@ -181,9 +196,7 @@ describe('API on a real Redis', () => {
       [single, 1],
       [flow, 3],
     ] as const) {
-      const response = await fetch(`${api.baseUrl}/v1/downloads/${id}`);
-      expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ id, state: 'queued', total, done: 0, outcomes: [], files: [] });
+      expect(await readStatus(api, id)).toMatchObject({ id, state: 'queued', total, done: 0, outcomes: [], files: [] });
     }
     const missing = await fetch(`${api.baseUrl}/v1/downloads/${randomUUID()}`);
     expect(missing.status).toBe(404);
@@ -240,13 +253,13 @@ describe('API on a real Redis', () => {
       () => parentWorker.close(),
     );
 
-    const progress: { done: number; outcomes: FlagOutcome[] }[] = [];
+    const progress: DownloadProgress[] = [];
     let completed: unknown;
     for await (const { event, data } of stream) {
       if (event === 'progress') {
-        progress.push(data as { done: number; outcomes: FlagOutcome[] });
+        progress.push(data);
         if (progress.length === 1) {
-          const status = (await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json()) as { done: number };
+          const status = await readStatus(api, id);
           expect(status).toMatchObject({ state: 'running', total: 3 });
           expect(status.done).toBeGreaterThanOrEqual(1);
           release();
@@ -268,7 +281,7 @@ describe('API on a real Redis', () => {
       files: ['BR_x.gif', 'CN_x.gif'],
       message: expect.stringMatching(/^2 flags downloaded in \d+\.\d\ds \(1 not found\)$/),
     });
-    const final = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    const final = await readStatus(api, id);
     expect(final).toMatchObject({ state: 'completed', saved: 2, notFound: 1, done: 3, finishedAt: expect.any(String) });
 
     // Following a finished download: status and completed at once.
@@ -305,13 +318,13 @@ describe('API on a real Redis', () => {
     );
     cleanups.push(() => worker.close());
 
-    const progress: { done: number }[] = [];
+    const progress: DownloadProgress[] = [];
     let completed: unknown;
     for await (const { event, data } of stream) {
       if (event === 'progress') {
-        progress.push(data as { done: number });
+        progress.push(data);
         if (progress.length === 1) {
-          const status = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+          const status = await readStatus(api, id);
           expect(status).toMatchObject({ state: 'running', total: 3, done: 1, outcomes: [outcome('BR')] });
           release();
         }
@@ -322,8 +335,38 @@ describe('API on a real Redis', () => {
     }
     expect(progress.at(-1)?.done).toBe(3);
     expect(completed).toMatchObject({ id, state: 'completed', total: 3, saved: 2, notFound: 1, done: 3 });
-    const final = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    const final = await readStatus(api, id);
     expect(final).toMatchObject({ state: 'completed', saved: 2, done: 3, finishedAt: expect.any(String) });
+  });
+
+  it("says why a download failed, from its job's failedReason, in its status and its failed event", async () => {
+    const api = await startApi(25);
+    const id = await submit(api, ['BR', 'CN']);
+    const abort = new AbortController();
+    cleanups.push(async () => abort.abort());
+    const stream = readEvents(`${api.baseUrl}/v1/downloads/${id}/events`, abort.signal);
+    expect((await stream.next()).value).toMatchObject({ event: 'status', data: { id, state: 'queued' } });
+
+    // A download worker whose job fails for good at once (no retry).
+    const worker = new Worker<DownloadJobData, DownloadSummary>(
+      QueueNames.downloads,
+      async () => {
+        throw new UnrecoverableError('ENOSPC: no space left on device');
+      },
+      { connection: { url: redisUrl }, prefix: api.prefix },
+    );
+    cleanups.push(() => worker.close());
+
+    const rest: DownloadEvent[] = [];
+    for await (const event of stream) rest.push(event);
+    const why = { failedReason: 'ENOSPC: no space left on device' };
+    expect(rest).toEqual([{ event: 'failed', data: expect.objectContaining({ id, state: 'failed', ...why }) }]);
+    expect(await readStatus(api, id)).toMatchObject({
+      state: 'failed',
+      ...why,
+      message: 'download failed: ENOSPC: no space left on device',
+      finishedAt: expect.any(String),
+    });
   });
 
   it('never reports a download completed without its summary when it completes while its status is read', async () => {
@@ -344,13 +387,13 @@ describe('API on a real Redis', () => {
     expect(active.id).toBe(id);
     const result = summarize(['BR', 'CN'], [outcome('BR'), outcome('CN')], 0.01);
 
-    const jobKey = `${api.prefix}:${QueueNames.downloads}:${id}`;
+    const downloadKey = jobKey(api.prefix, QueueNames.downloads, id);
     const hgetall = api.producer.hgetall.bind(api.producer) as (key: string) => Promise<Record<string, string>>;
     let completedMeanwhile = false;
     Object.assign(api.producer, {
       async hgetall(key: string) {
         const fields = await hgetall(key);
-        if (key === jobKey && !completedMeanwhile) {
+        if (key === downloadKey && !completedMeanwhile) {
           completedMeanwhile = true;
           await active.moveToCompleted(result, token, false);
         }
@@ -358,14 +401,14 @@ describe('API on a real Redis', () => {
       },
     });
 
-    const status = (await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json()) as Record<string, unknown>;
+    const status = await readStatus(api, id);
     expect(completedMeanwhile).toBe(true);
     if (status.state === 'completed') {
       expect(status).toMatchObject({ done: 2, saved: 2, finishedAt: expect.any(String), message: result.message });
     } else {
       expect(status.state).toBe('running'); // read just before it completed: fine, the next read says completed
     }
-    const again = await (await fetch(`${api.baseUrl}/v1/downloads/${id}`)).json();
+    const again = await readStatus(api, id);
     expect(again).toMatchObject({ state: 'completed', done: 2, saved: 2, finishedAt: expect.any(String) });
   });
 
@@ -412,7 +455,7 @@ describe('API on a real Redis', () => {
     const response = await fetch(`${api.baseUrl}/readyz`);
     expect(response.status).toBe(503);
     expect(performance.now() - started).toBeLessThan(2_000);
-    expect(((await response.json()) as { code: string }).code).toBe('FLAGSHIP_QUEUE_UNAVAILABLE');
+    expect(HttpContracts.problem.parse(await response.json()).code).toBe('FLAGSHIP_QUEUE_UNAVAILABLE');
     const submitted = await fetch(`${api.baseUrl}/v1/downloads`, { method: 'POST' });
     expect(submitted.status).toBe(503);
   });

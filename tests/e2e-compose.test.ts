@@ -1,11 +1,13 @@
 // End to end: the real docker-compose.yml, built and started with two workers, driven
 // through the published API port as a user would. Checks that the 20 reference flags
-// land in the downloads volume byte for byte as the origin serves them.
+// land in the downloads volume byte for byte as the origin serves them. The stack runs
+// with API keys, a rate limit and its own Redis password, as the README says to set
+// them: every request here carries a key, and only the api and the echo are published.
 import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { REFERENCE_CODES, type DownloadSummary } from '@flagship/common';
+import { HttpContracts, REFERENCE_CODES, type DownloadStatus } from '@flagship/common';
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSse } from './support/sse.ts';
@@ -13,6 +15,10 @@ import { readSse } from './support/sse.ts';
 const root = path.resolve(import.meta.dirname, '..');
 let stack: StartedDockerComposeEnvironment;
 let api: string;
+const ADMIN_KEY = randomBytes(24).toString('hex');
+const READ_KEY = randomBytes(24).toString('hex');
+/** Every request to the API carries the admin key, as FLAGSHIP_API_KEY makes the CLI do. */
+const AUTH = { authorization: `Bearer ${ADMIN_KEY}` };
 
 beforeAll(async () => {
   stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
@@ -26,6 +32,9 @@ beforeAll(async () => {
       WORKER_CONCURRENCY: '1',
       ORIGIN_DELAY_MS: '5-20',
       LOG_LEVEL: 'debug',
+      API_KEYS: `e2e:${ADMIN_KEY}:admin,viewer:${READ_KEY}:read`,
+      RATE_LIMIT_MAX: '100000',
+      REDIS_PASSWORD: randomBytes(16).toString('hex'),
       ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
       ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
     })
@@ -44,24 +53,25 @@ async function submit(body: unknown): Promise<{ id: string; started: number }> {
   const started = performance.now();
   const response = await fetch(`${api}/v1/downloads`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...AUTH },
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(202);
-  const { id } = (await response.json()) as { id: string };
+  const { id } = HttpContracts.downloadAccepted.parse(await response.json());
   return { id, started };
 }
 
-async function waitForSummary(id: string): Promise<DownloadSummary> {
+async function waitForSummary(id: string): Promise<DownloadStatus> {
   const events = await readSse(
     `${api}/v1/downloads/${id}/events`,
     (e) => e.event === 'completed' || e.event === 'failed',
+    { headers: AUTH },
   );
   const last = events.at(-1);
   expect(last?.event).toBe('completed');
-  const response = await fetch(`${api}/v1/downloads/${id}`);
+  const response = await fetch(`${api}/v1/downloads/${id}`, { headers: AUTH });
   expect(response.status).toBe(200);
-  return (await response.json()) as DownloadSummary;
+  return HttpContracts.downloadStatus.parse(await response.json());
 }
 
 async function sha256In(container: string, files: string[]): Promise<Map<string, string>> {
@@ -84,9 +94,31 @@ async function containerLogs(name: string): Promise<string> {
 }
 
 describe('docker compose stack', () => {
+  it('asks for API keys (401 without, 403 without the scope) and publishes neither Redis nor the workers', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${api}/v1/downloads`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+    const missing = await post({});
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="flagship"');
+    expect(HttpContracts.problem.parse(await missing.json()).code).toBe('FLAGSHIP_UNAUTHORIZED');
+    const readOnly = await post({ authorization: `Bearer ${READ_KEY}` });
+    expect(readOnly.status).toBe(403);
+    expect(readOnly.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await fetch(`${api}/readyz`)).status).toBe(200);
+
+    for (const name of ['redis-1', 'worker-1', 'worker-2']) {
+      const { stdout } = await promisify(execFile)('docker', ['port', stack.getContainer(name).getId()]);
+      expect(stdout.trim(), `${name} publishes no port`).toBe('');
+    }
+    const noPassword = await stack.getContainer('redis-1').exec(['sh', '-c', 'REDISCLI_AUTH= redis-cli ping']);
+    expect(noPassword.output).toContain('NOAUTH');
+  });
+
   it('flagship download submits and follows a download to the report line', async () => {
     const cli = path.join(root, 'packages/cli/src/main.ts');
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'download', '--api', api, 'cn', 'br']);
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'download', '--api', api, 'cn', 'br'], {
+      env: { ...process.env, FLAGSHIP_API_KEY: ADMIN_KEY },
+    });
     expect(stdout).toMatch(
       /^China\nBrazil\n\n2 flags downloaded in \d+\.\d\ds\n$|^Brazil\nChina\n\n2 flags downloaded in/,
     );
@@ -115,7 +147,9 @@ describe('docker compose stack', () => {
     );
     for (const outcome of summary.outcomes) {
       const file = outcome.file ?? '';
-      const served = Buffer.from(await (await fetch(`${api}/v1/flags/${encodeURIComponent(file)}`)).arrayBuffer());
+      const served = Buffer.from(
+        await (await fetch(`${api}/v1/flags/${encodeURIComponent(file)}`, { headers: AUTH })).arrayBuffer(),
+      );
       const originHash = atOrigin.get(`${outcome.code.toLowerCase()}.gif`);
       expect(originHash, outcome.code).toBeDefined();
       expect(inVolume.get(file), file).toBe(originHash);

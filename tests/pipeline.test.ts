@@ -5,35 +5,12 @@
 // saved is byte-identical to what the origin serves.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { REFERENCE_CODES, type DownloadSummary, type FlagOutcome } from '@flagship/common';
-import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { originDataSet, startPipeline, type Pipeline, type PipelineOptions } from './support/pipeline.ts';
+import { HttpContracts, REFERENCE_CODES, type DownloadStatus, type FlagOutcome } from '@flagship/common';
+import { describe, expect, it } from 'vitest';
+import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse } from './support/sse.ts';
 
-let redis: StartedRedisContainer;
-let pipeline: Pipeline | undefined;
-
-beforeAll(async () => {
-  [redis] = await Promise.all([
-    new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
-    originDataSet(),
-  ]);
-});
-
-afterEach(async () => {
-  await pipeline?.close();
-  pipeline = undefined;
-});
-
-afterAll(async () => {
-  await redis?.stop();
-});
-
-async function start(options: Omit<PipelineOptions, 'redisUrl'> = {}): Promise<Pipeline> {
-  pipeline = await startPipeline({ redisUrl: redis.getConnectionUrl(), ...options });
-  return pipeline;
-}
+const { start } = pipelinePerTest();
 
 async function post(p: Pipeline, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${p.api}/v1/downloads`, {
@@ -45,18 +22,20 @@ async function post(p: Pipeline, body: unknown): Promise<{ status: number; json:
 }
 
 /** Submit and follow the events to the end, like the CLI does. */
-async function download(p: Pipeline, body: unknown): Promise<{ summary: DownloadSummary; events: string[] }> {
+async function download(p: Pipeline, body: unknown): Promise<{ summary: DownloadStatus; events: string[] }> {
   const { status, json } = await post(p, body);
   expect(status).toBe(202);
   const events = await readSse(`${p.api}/v1/downloads/${String(json.id)}/events`, (e) =>
     ['completed', 'failed'].includes(e.event),
   );
   expect(events.at(-1)?.event).toBe('completed');
-  const summary = (await (await fetch(`${p.api}/v1/downloads/${String(json.id)}`)).json()) as DownloadSummary;
+  const summary = HttpContracts.downloadStatus.parse(
+    await (await fetch(`${p.api}/v1/downloads/${String(json.id)}`)).json(),
+  );
   return { summary, events: events.map((e) => e.event) };
 }
 
-function byCode(summary: DownloadSummary): Map<string, FlagOutcome> {
+function byCode(summary: DownloadStatus): Map<string, FlagOutcome> {
   return new Map(summary.outcomes.map((outcome) => [outcome.code, outcome]));
 }
 
@@ -94,7 +73,9 @@ describe('core pipeline', () => {
     const { status, json } = await post(p, { codes: ['SE', 'NO', 'FI', 'DK', 'IS', 'EE'] });
     expect(status).toBe(202);
     const events = await readSse(`${p.api}/v1/downloads/${String(json.id)}/events`, (e) => e.event === 'completed');
-    const progress = events.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data) as { done: number });
+    const progress = events
+      .map((e) => HttpContracts.downloadEvent.parse({ event: e.event, data: JSON.parse(e.data) as unknown }))
+      .flatMap((e) => (e.event === 'progress' ? [e.data] : []));
     expect(progress.length).toBeGreaterThan(1);
     const done = progress.map((e) => e.done);
     expect(done).toEqual([...done].sort((a, b) => a - b));

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -20,13 +21,13 @@ import {
   buildDownloadJobs,
   chunkJobId,
   createLocalFlagStore,
-  createRedisConnection,
+  redisOptions,
   Contracts,
   QueueNames,
-  silentLogger,
   type DownloadSummary,
   type FlagStore,
 } from '@flagship/common';
+import { silentLogger } from '@flagship/runtime';
 import {
   createFlagWorkers,
   createOriginDispatcher,
@@ -36,11 +37,12 @@ import {
 } from '@flagship/worker';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const GIF = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(32, 1)]);
+/** A whole 1×1 GIF89a: the worker saves only whole GIFs. */
+const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const COUNTRIES: Record<string, string> = {
   cn: 'China',
   in: 'India',
@@ -88,7 +90,7 @@ afterAll(async () => {
 
 /** A connection closed after everything registered later (cleanups run in reverse). */
 function redisFor(role: 'worker' | 'events'): Redis {
-  const connection = createRedisConnection(redisUrl, role);
+  const connection = new Redis(redisUrl, redisOptions(role));
   cleanups.push(() => connection.quit());
   return connection;
 }
@@ -160,7 +162,7 @@ async function harness(): Promise<Harness> {
         ...overrides.env,
       });
       const redisConnection: Redis = redisFor('worker');
-      const dispatcher: Agent = createOriginDispatcher(config);
+      const dispatcher: Agent = createOriginDispatcher(config.originPool);
       const workers = createFlagWorkers({
         config,
         connection: redisConnection,
@@ -427,13 +429,15 @@ async function startWorkerProcess(h: Harness, env: Record<string, string>): Prom
   await writeFile(
     script,
     `import { createFlagWorkers, createOriginDispatcher, loadConfig } from '${moduleUrl('../services/worker/src/index.ts')}';
-import { createLocalFlagStore, createRedisConnection, silentLogger } from '${moduleUrl('../packages/common/src/index.ts')}';
+import { createLocalFlagStore, redisOptions } from '${moduleUrl('../packages/common/src/index.ts')}';
+import { silentLogger } from '${moduleUrl('../packages/runtime/src/index.ts')}';
+import { Redis } from '${pathToFileURL(createRequire(import.meta.url).resolve('ioredis')).href}';
 const config = loadConfig(process.env);
 const workers = createFlagWorkers({
   config,
-  connection: createRedisConnection(config.REDIS_URL, 'worker'),
-  dispatcher: createOriginDispatcher(config),
-  store: createLocalFlagStore(config.DOWNLOADS_DIR),
+  connection: new Redis(config.redisUrl, redisOptions('worker')),
+  dispatcher: createOriginDispatcher(config.originPool),
+  store: createLocalFlagStore(config.downloadsDir),
   logger: silentLogger(),
   prefix: process.env.TEST_PREFIX,
   progressIntervalMs: 0,

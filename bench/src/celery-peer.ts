@@ -11,7 +11,7 @@ import { PYTHON } from './system-packages.ts';
 export interface CeleryPeerOptions {
   /** bench/peers/celery */
   peerDir: string;
-  /** redis://HOST:6379/1: broker and result backend. */
+  /** redis://[:PASSWORD@]HOST:6379/1: broker and result backend. */
   brokerUrl: string;
   logDir: string;
 }

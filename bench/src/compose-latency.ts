@@ -4,6 +4,7 @@
 // and for every country; prints median, min and max.
 //   docker compose up -d --wait && node bench/src/compose-latency.ts [http://127.0.0.1:3000]
 import { readSse } from '@flagship/cli';
+import type { DownloadAccepted, DownloadStatus } from '@flagship/common';
 
 const api = process.argv[2] ?? 'http://127.0.0.1:3000';
 const WARMUPS = 2;
@@ -17,11 +18,12 @@ async function postToCompleted(body: object): Promise<{ ms: number; message: str
     body: JSON.stringify(body),
   });
   if (response.status !== 202) throw new Error(`POST /v1/downloads answered ${response.status}`);
-  const { id } = (await response.json()) as { id: string };
+  const { id } = (await response.json()) as DownloadAccepted;
   const events = await readSse(`${api}/v1/downloads/${id}/events`, (e) => ['completed', 'failed'].includes(e.event));
   const last = events.at(-1);
   if (last?.event !== 'completed') throw new Error(`download ${id} ended with ${last?.event ?? 'no event'}`);
-  return { ms: performance.now() - started, message: (JSON.parse(last.data) as { message: string }).message };
+  const { message = '' } = JSON.parse(last.data) as DownloadStatus;
+  return { ms: performance.now() - started, message };
 }
 
 for (const [name, body] of [

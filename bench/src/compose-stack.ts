@@ -4,8 +4,9 @@
 // compose file's own variables point the worker at the bench's nginx (ORIGIN_URL) and
 // publish the API on a free loopback port (API_PORT=127.0.0.1:0). The harness reaches
 // the API through that published port (docker-proxy, as users do) and, for comparison,
-// at the container's address; it reads Redis at the container's address and empties the
-// downloads volume from the host, where Docker keeps it.
+// at the container's address; it reads Redis at the container's address (with the
+// stack's REDIS_PASSWORD) and empties the downloads volume from the host, where Docker
+// keeps it.
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,7 +48,7 @@ export interface ComposeStack {
   apiUrl(): string;
   /** The API container's own address (no docker-proxy): http://IP:3000 */
   apiDirectUrl(): string;
-  /** redis://IP:6379 (the container's address). */
+  /** redis://:PASSWORD@IP:6379 (the container's address). */
   redisUrl: string;
   /** Host folder of the downloads volume (Docker's mount point of it). */
   downloadsDir: string;
@@ -71,6 +72,11 @@ export interface ComposeStack {
 }
 
 export const BENCH_OVERRIDE = 'bench/compose/bench.override.yml';
+/**
+ * The stack's Redis password, set rather than left to the compose default so that a
+ * REDIS_PASSWORD in the caller's environment cannot differ from the one the harness sends.
+ */
+const BENCH_REDIS_PASSWORD = 'flagship-bench';
 /** Services the benchmark starts: redis, api, worker (origin comes as the worker's dependency; echo stays off). */
 const SERVICES = ['redis', 'api', 'worker'];
 
@@ -95,6 +101,9 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
     ...process.env,
     API_PORT: '127.0.0.1:0',
     ORIGIN_URL: options.originUrl,
+    REDIS_PASSWORD: BENCH_REDIS_PASSWORD,
+    // Open, as the compose file starts with nothing set: the client sends no key.
+    API_KEYS: '',
   };
   const peersVolume = `${project}_bench-peers`;
   let downed = false;
@@ -200,7 +209,7 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
       project,
       apiUrl: () => apiUrl,
       apiDirectUrl: () => apiDirectUrl,
-      redisUrl: `redis://${redis.ip}:6379`,
+      redisUrl: `redis://:${BENCH_REDIS_PASSWORD}@${redis.ip}:6379`,
       downloadsDir,
       peersDir,
       async setWorkers(count, variant = {}) {

@@ -1,6 +1,9 @@
 // The benchmark's client of the Flagship API, doing what a user does: POST a download,
 // then follow GET /v1/downloads/:id/events until the `completed` (or `failed`) event.
-// The time is measured from before the POST to that event, by the client.
+// The time is measured from before the POST to that event, by the client. Answers are
+// typed with the public API's shapes (@flagship/common) but not checked, to keep the
+// measured path as lean as a user's.
+import type { DownloadAccepted, DownloadStatus } from '@flagship/common';
 import { Agent, request } from 'undici';
 
 export interface FinishedDownload {
@@ -16,23 +19,13 @@ export interface FinishedDownload {
   files: string[];
 }
 
-export interface FinalStatus {
-  state: string;
-  total: number;
-  saved: number;
-  notFound: number;
-  failed: number;
-  files: string[];
-  message?: string;
-}
-
 export interface DownloadsClient {
   /** Submit one download and wait for it to finish; throws if it fails or misses a flag. */
   download(body: object): Promise<FinishedDownload>;
   /** POST only: the accepted download's id. */
-  submit(body: object): Promise<{ id: string; total: number }>;
+  submit(body: object): Promise<DownloadAccepted>;
   /** GET /v1/downloads/:id */
-  status(id: string): Promise<FinalStatus>;
+  status(id: string): Promise<DownloadStatus>;
   /**
    * POSTs and event streams the API refused with 503 (Redis slower than its 1 s limit:
    * seen on a machine loaded far beyond its cores) and that were sent again, as a user would.
@@ -90,7 +83,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
     }
   }
 
-  async function submit(body: object): Promise<{ id: string; total: number }> {
+  async function submit(body: object): Promise<DownloadAccepted> {
     const response = await retryingOn503(
       'POST /v1/downloads',
       () =>
@@ -102,10 +95,11 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
         }),
       202,
     );
-    return (await response.body.json()) as { id: string; total: number };
+    return (await response.body.json()) as DownloadAccepted;
   }
 
-  async function waitForEnd(id: string): Promise<FinalStatus> {
+  /** The data of the `completed` or `failed` event: the final status, its state saying which. */
+  async function waitForEnd(id: string): Promise<DownloadStatus> {
     const response = await retryingOn503(
       `events of ${id}`,
       () => request(`${apiUrl}/v1/downloads/${id}/events`, { dispatcher, headers: { accept: 'text/event-stream' } }),
@@ -117,7 +111,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
         const { frames, rest } = takeSseFrames(buffer + (chunk as Buffer).toString('utf8'));
         buffer = rest;
         const end = frames.find((frame) => frame.event === 'completed' || frame.event === 'failed');
-        if (end !== undefined) return { ...(JSON.parse(end.data) as FinalStatus), state: end.event };
+        if (end !== undefined) return JSON.parse(end.data) as DownloadStatus;
       }
     } finally {
       response.body.destroy();
@@ -132,7 +126,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
       const { id } = await submit(body);
       const status = await waitForEnd(id);
       const seconds = (performance.now() - started) / 1000;
-      if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.message ?? ''}`);
+      if (status.state !== 'completed') throw new Error(`download ${id} failed: ${status.failedReason ?? ''}`);
       if (status.saved !== status.total) {
         const counts = { saved: status.saved, notFound: status.notFound, failed: status.failed };
         throw new Error(
@@ -155,7 +149,7 @@ export function createDownloadsClient(apiUrl: string): DownloadsClient {
       const response = await request(`${apiUrl}/v1/downloads/${id}`, { dispatcher });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`GET /v1/downloads/${id}: HTTP ${response.statusCode}: ${text}`);
-      return JSON.parse(text) as FinalStatus;
+      return JSON.parse(text) as DownloadStatus;
     },
     retried: () => retried,
     close: () => dispatcher.close(),

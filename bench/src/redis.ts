@@ -1,8 +1,8 @@
 // Redis for the benchmark: a container from $REDIS_IMAGE (never pulled), configured as
 // in docker-compose.yml (AOF on, noeviction), reached at the container's own address
 // rather than a published port, since docker-proxy spends CPU on every packet
-// (docs/decisions.md). An admin connection flushes it between scenarios and reads
-// per-command statistics.
+// (docs/decisions.md, "Docker on machines without a registry"). An admin connection
+// flushes it between scenarios and reads per-command statistics.
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { Redis } from 'ioredis';
 

@@ -1,29 +1,44 @@
 // The whole pipeline in this process, as main.ts files wire it: the Flagship origin
 // (real generated flags, optional faults), the worker and the API listening on
 // 127.0.0.1:0, all on one Redis with a fresh queue prefix. Tests reach it over HTTP
-// like a user would.
+// like a user would. Several worker processes are stood for by several worker sets,
+// each with its own Redis connections (and so its own cancel subscriber).
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildApp, createBullmqDownloadQueues } from '@flagship/api';
-import { closeAll, createLocalFlagStore, createRedisConnection, silentLogger, type Closer } from '@flagship/common';
+import { buildApp, createBullmqDownloadQueues, type AppConfig } from '@flagship/api';
+import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
+import { Redis } from 'ioredis';
+import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
+import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import {
   DEFAULT_DATA_DIR,
   createOriginServer,
+  type FlagRequest,
   generateFlags,
   loadFlagDataSet,
   type FaultOptions,
   type FlagDataSet,
 } from '@flagship/origin';
-import { createFlagWorkers, createOriginDispatcher, loadConfig as loadWorkerConfig } from '@flagship/worker';
+import {
+  createFlagWorkers,
+  createOriginDispatcher,
+  loadConfig as loadWorkerConfig,
+  type FlagWorkers,
+} from '@flagship/worker';
 
 export interface Pipeline {
   api: string;
+  /** The fresh BullMQ key prefix of this pipeline's queues and index. */
+  prefix: string;
   downloadsDir: string;
   dataSet: FlagDataSet;
+  /** The origin's flags URL (ORIGIN_URL), for workers started elsewhere. */
+  originUrl: string;
   close(): Promise<void>;
 }
 
@@ -36,6 +51,14 @@ export interface PipelineOptions {
   /** Worker environment overrides, as strings like the real environment. */
   workerEnv?: Record<string, string>;
   chunkSize?: number;
+  /** The API's DOWNLOAD_RETENTION_S and DOWNLOAD_RETENTION_COUNT. Default theirs. */
+  retention?: Retention;
+  /** Worker sets in this process, each as a worker process would be. Default 1; 0: the test starts its own. */
+  workers?: number;
+  /** Told of every flag request the origin receives. */
+  onOriginRequest?: (request: FlagRequest) => void;
+  /** Over the API's test settings: API keys, rate limit (counted in Redis), Redis timeout. */
+  api?: Partial<AppConfig>;
 }
 
 let dataSet: Promise<FlagDataSet> | undefined;
@@ -60,6 +83,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     dataSet: withoutCodes(data, options.missingCodes ?? []),
     ...options.faults,
     logger: silentLogger(),
+    ...(options.onOriginRequest ? { onFlagRequest: options.onOriginRequest } : {}),
   });
   await origin.listen({ port: 0, host: '127.0.0.1' });
   const originUrl = `http://127.0.0.1:${(origin.server.address() as AddressInfo).port}/data/flags`;
@@ -71,43 +95,113 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     RETRY_BASE_DELAY_MS: '5',
     ...options.workerEnv,
   });
-  const workerConnection = createRedisConnection(options.redisUrl, 'worker');
-  const dispatcher = createOriginDispatcher(workerConfig);
+  const workerConnections: Redis[] = [];
+  const workers: FlagWorkers[] = [];
+  const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
-  const workers = createFlagWorkers({
-    config: workerConfig,
-    connection: workerConnection,
-    dispatcher,
-    store,
-    logger: silentLogger(),
-    prefix,
-  });
-  workers.run();
-  await workers.waitUntilReady();
+  for (let i = 0; i < (options.workers ?? 1); i++) {
+    const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+    workerConnections.push(workerConnection);
+    const set = createFlagWorkers({
+      config: workerConfig,
+      connection: workerConnection,
+      dispatcher,
+      store,
+      logger: silentLogger(),
+      prefix,
+    });
+    workers.push(set);
+    set.run();
+    await set.waitUntilReady();
+  }
 
-  const producer = createRedisConnection(options.redisUrl, 'producer');
-  const events = createRedisConnection(options.redisUrl, 'events');
+  const producer = new Redis(options.redisUrl, redisOptions('producer'));
+  const events = new Redis(options.redisUrl, redisOptions('events'));
+  // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
+  for (const connection of [...workerConnections, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const app = await buildApp({
-    config: { chunkSize: options.chunkSize ?? 25, bodyLimitBytes: 65_536, sseHeartbeatMs: 60_000 },
-    queues: createBullmqDownloadQueues({ connection: producer, eventsConnection: events, prefix }),
+    config: {
+      chunkSize: options.chunkSize ?? 25,
+      bodyLimitBytes: 65_536,
+      sseHeartbeatMs: 60_000,
+      ...(options.retention ? { downloadRetention: options.retention } : {}),
+      ...options.api,
+    },
+    queues: createBullmqDownloadQueues({
+      connection: producer,
+      eventsConnection: events,
+      prefix,
+      ...(options.api?.redisTimeoutMs === undefined ? {} : { timeoutMs: options.api.redisTimeoutMs }),
+    }),
     store,
+    rateLimitRedis: producer,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
 
   // The order of main.ts: intake first, then work, then connections.
+  closers.unshift({ name: 'api', close: () => app.close() });
   closers.push(
-    { name: 'api', close: () => app.close() },
-    { name: 'workers', close: () => workers.close() },
+    { name: 'workers', close: () => Promise.all(workers.map((set) => set.close())) },
     { name: 'origin', close: () => origin.close() },
     { name: 'dispatcher', close: () => dispatcher.close() },
-    { name: 'redis', close: () => Promise.all([producer.quit(), events.quit(), workerConnection.quit()]) },
+    {
+      name: 'redis',
+      close: () => Promise.all([producer, events, ...workerConnections].map((connection) => connection.quit())),
+    },
     { name: 'downloads', close: () => rm(downloadsDir, { recursive: true, force: true }) },
   );
   return {
     api: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    prefix,
     downloadsDir,
     dataSet: data,
+    originUrl,
     close: () => closeAll(closers),
+  };
+}
+
+export interface PipelinePerTest {
+  /** Starts this test's pipeline on the file's Redis; it is closed after the test. */
+  start(options?: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline>;
+  /** The file's Redis, for a test's own connections. */
+  redisUrl(): string;
+  /** Runs after this test, before its pipeline closes (last registered, first run). */
+  afterThisTest(cleanup: () => Promise<unknown>): void;
+}
+
+/**
+ * Call at the top of a test file: one Redis container for the file (started with the
+ * origin's data set before its tests, stopped after them) and a pipeline per test.
+ */
+export function pipelinePerTest(): PipelinePerTest {
+  let redis: StartedRedisContainer | undefined;
+  let pipeline: Pipeline | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    [redis] = await Promise.all([
+      new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start(),
+      originDataSet(),
+    ]);
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+    await pipeline?.close();
+    pipeline = undefined;
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const redisUrl = () => {
+    if (redis === undefined) throw new Error('Redis is not started yet');
+    return redis.getConnectionUrl();
+  };
+  return {
+    redisUrl,
+    async start(options = {}) {
+      pipeline = await startPipeline({ redisUrl: redisUrl(), ...options });
+      return pipeline;
+    },
+    afterThisTest: (cleanup) => void cleanups.push(cleanup),
   };
 }

@@ -15,8 +15,9 @@ import {
   QueueNames,
   buildDownloadFlow,
   buildDownloadJobs,
-  createRedisConnection,
+  redisOptions,
 } from '@flagship/common';
+import { Redis } from 'ioredis';
 import { FlowProducer, Queue } from 'bullmq';
 import type { ResultRow } from '../report.ts';
 import { describe } from '../stats.ts';
@@ -96,7 +97,7 @@ export async function intakeScenario(ctx: BenchContext, options: IntakeOptions):
   const scenario = `API intake (${CONNECTIONS} connections, ${options.seconds} s per run, no workers)`;
   ctx.log(`${scenario}: ${ctx.warmups} warm-up + ${options.runs} measured runs of each variant`);
   await ctx.stack.stopWorkers();
-  const connection = createRedisConnection(ctx.redis.url, 'producer');
+  const connection = new Redis(ctx.redis.url, redisOptions('producer'));
   const flows = new FlowProducer({ connection });
   const queue = new Queue(QueueNames.downloads, { connection, prefix: QUEUE_PREFIX });
   const samples: Record<Variant, number[]> = { api: [], flow: [], queue: [] };

@@ -2,7 +2,15 @@
 // container shares the host's clock): the client's POST, BullMQ's own job timestamps in
 // Redis (added, taken by a worker, finished), nginx's log of the worker's requests to the
 // origin, and the client's `completed` event. All as milliseconds after the POST was sent.
-import { DEFAULT_CHUNK_SIZE, QUEUE_PREFIX, QueueNames, chunkJobId, downloadShape } from '@flagship/common';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DownloadShape,
+  QUEUE_PREFIX,
+  QueueNames,
+  chunkJobId,
+  downloadShape,
+  jobKey,
+} from '@flagship/common';
 import type { Redis } from 'ioredis';
 import type { LoggedRequest } from '../nginx.ts';
 
@@ -42,20 +50,19 @@ function epochField(value: string | null, what: string): number {
 
 /** BullMQ's timestamps of a finished download, read from its job hashes. */
 export async function readJobTimes(redis: Redis, downloadId: string, codeCount: number): Promise<JobTimes> {
-  const key = (queue: string, id: string) => `${QUEUE_PREFIX}:${queue}:${id}`;
   const [added, processed, finished] = await redis.hmget(
-    key(QueueNames.downloads, downloadId),
+    jobKey(QUEUE_PREFIX, QueueNames.downloads, downloadId),
     'timestamp',
     'processedOn',
     'finishedOn',
   );
   let firstStartAtMs: number;
-  if (downloadShape(codeCount) === 'single') firstStartAtMs = epochField(processed ?? null, 'processedOn');
+  if (downloadShape(codeCount) === DownloadShape.single) firstStartAtMs = epochField(processed ?? null, 'processedOn');
   else {
     const chunks = Math.ceil(codeCount / DEFAULT_CHUNK_SIZE);
     const starts = await Promise.all(
       Array.from({ length: chunks }, (_, n) =>
-        redis.hget(key(QueueNames.flags, chunkJobId(downloadId, n)), 'processedOn'),
+        redis.hget(jobKey(QUEUE_PREFIX, QueueNames.flags, chunkJobId(downloadId, n)), 'processedOn'),
       ),
     );
     firstStartAtMs = Math.min(...starts.map((start) => epochField(start, 'chunk processedOn')));

@@ -9,6 +9,30 @@ describe('flagship', () => {
     expect(io.out().toString()).toMatch(/Usage: flagship <command>[\s\S]*echo +interactive client/);
   });
 
+  it('lists every command, the exit codes and the environment in --help', async () => {
+    const io = fakeIO();
+    expect(await runCli(['--help'], io)).toBe(0);
+    const help = io.out().toString();
+    for (const name of ['download', 'ls', 'status', 'watch', 'cancel', 'retry', 'echo']) {
+      expect(help).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    }
+    expect(help).toMatch(/^ {2}3 +the API cannot be reached or answered an error/m);
+    expect(help).toMatch(/^ {2}130 +interrupted/m);
+    expect(help).toContain('FLAGSHIP_API_KEY');
+  });
+
+  it.each([['download'], ['ls'], ['status'], ['watch'], ['cancel'], ['retry']])(
+    'prints the help of %s, with --json and the exit codes, exit 0',
+    async (name) => {
+      const io = fakeIO();
+      expect(await runCli([name, '--help'], io)).toBe(0);
+      const help = io.out().toString();
+      expect(help).toContain(`Usage: flagship ${name} `);
+      expect(help).toContain('--json');
+      expect(help).toContain('Exit codes:');
+    },
+  );
+
   it('prints the usage on stderr without a command, exit 2', async () => {
     const io = fakeIO();
     expect(await runCli([], io)).toBe(2);

@@ -1,11 +1,24 @@
 // The `flagship` executable as a user runs it: a subprocess, through a pipe and
-// through a pseudo-terminal (`script`), against the real echo server.
-import { spawn, spawnSync } from 'node:child_process';
+// through a pseudo-terminal (`script`), against the real echo server; and Ctrl-C
+// (SIGINT, which main.ts alone handles) while it follows a download of the fake API.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { HttpContracts } from '@flagship/common';
 import { createEchoServer, type EchoServer } from '@flagship/echo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CANCELLED,
+  ID,
+  PATHS,
+  accepted,
+  downloadEvents,
+  sendJson,
+  startFakeApi,
+  streamOf,
+  type FakeRoute,
+} from './fake-api.ts';
 import { closedPort } from './test-support.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -75,5 +88,73 @@ describe('flagship echo, as a process', () => {
     expect(code).toBe(0);
     expect(screen).toContain('Connected to');
     expect(screen).not.toContain('Received: exit');
+  });
+});
+
+/** Spawns flagship; `printed(text)` resolves once stdout holds it. */
+function startFlagship(args: string[]) {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [MAIN, ...args], { stdio: 'pipe' });
+  let out = '';
+  let err = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const waiter of waiters.filter((candidate) => out.includes(candidate.text))) waiter.resolve();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const closed = once(child, 'close').then(([code]) => ({ code: code as number | null, out, err }));
+  return {
+    child,
+    closed,
+    printed: (text: string) =>
+      new Promise<void>((resolve) => (out.includes(text) ? resolve() : waiters.push({ text, resolve }))),
+  };
+}
+
+/** A download the fake API accepts, whose stream stops after CN, and that it cancels. */
+const HELD_DOWNLOAD: Record<string, FakeRoute> = {
+  [`POST ${PATHS.downloads}`]: (_request, response) =>
+    sendJson(response, 202, HttpContracts.downloadAccepted, accepted()),
+  [`GET ${PATHS.events}`]: streamOf(downloadEvents().slice(0, 2), { hold: true }),
+  [`DELETE ${PATHS.self}`]: (_request, response) => sendJson(response, 202, HttpContracts.downloadStatus, CANCELLED),
+};
+
+describe('Ctrl-C (SIGINT)', () => {
+  it('stops following a download, leaves it running, prints the cancel command, exit 130', async () => {
+    const fake = await startFakeApi(HELD_DOWNLOAD);
+    try {
+      const run = startFlagship(['download', '--api', fake.url]);
+      await run.printed('China\n');
+      run.child.kill('SIGINT');
+      const { code, err } = await run.closed;
+      expect(code).toBe(130);
+      expect(err).toContain(`To cancel it: flagship cancel ${ID} --api ${fake.url}`);
+      expect(fake.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('cancels the download with --cancel-on-exit', async () => {
+    const fake = await startFakeApi(HELD_DOWNLOAD);
+    try {
+      const run = startFlagship(['download', '--api', fake.url, '--cancel-on-exit']);
+      await run.printed('China\n');
+      run.child.kill('SIGINT');
+      const { code, err } = await run.closed;
+      expect(code).toBe(130);
+      expect(err).toContain(`cancelled ${ID}; it is cancelled`);
+      expect(fake.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('ends a piped echo session, exit 130', async () => {
+    const run = startFlagship(['echo', target]);
+    run.child.stdin.write('still typing\n');
+    await run.printed('still typing\n');
+    run.child.kill('SIGINT');
+    expect((await run.closed).code).toBe(130);
   });
 });

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// The `flagship` executable: run the command line with the process's streams and exit
-// with its code once stdout has been flushed (stdin may still be open: a terminal, or
-// a pipe whose writer has not finished, would otherwise keep the process alive).
+// The `flagship` executable: run the command line with the process's streams and
+// environment, and exit with its code once stdout has been flushed (stdin may still be
+// open: a terminal, or a pipe whose writer has not finished, would otherwise keep the
+// process alive). The one place that handles signals: the first Ctrl-C (SIGINT) aborts
+// the commands' signal, so they stop and say so (exit 130); a second one exits at once.
 import { runCli } from './cli.ts';
+
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  interrupt.abort();
+});
 
 let code: number;
 try {
@@ -10,6 +18,8 @@ try {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
+    signal: interrupt.signal,
+    env: process.env,
   });
 } catch (error) {
   process.stderr.write(`flagship: unexpected error: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,28 +1,50 @@
-// A small Server-Sent Events reader: reads `event:`/`data:` frames of a
-// text/event-stream until `until(event)` says stop (or the stream ends). Used by
-// `flagship download` to follow a download, and by the tests.
+// A small Server-Sent Events reader: reads `event:`/`id:`/`data:` frames of a
+// text/event-stream until `until(event)` says stop (or the stream ends). Used by the
+// commands that follow a download, and by the tests.
 export interface SseEvent {
   event: string;
   data: string;
+  /** The frame's `id:`, when it has one (sent back as Last-Event-ID to resume). */
+  id?: string;
 }
 
 export interface ReadSseOptions {
   signal?: AbortSignal;
+  /** Request headers, e.g. authorization or last-event-id. */
+  headers?: Record<string, string>;
   /** Called with each event as it arrives. */
   onEvent?: (event: SseEvent) => void;
+  /** Sent as Last-Event-ID: the server resumes after that event. */
+  lastEventId?: string;
 }
 
+/** Opens `url` as an event stream and reads it (see readEventStream). */
 export async function readSse(
   url: string,
   until: (event: SseEvent) => boolean,
   options: ReadSseOptions = {},
 ): Promise<SseEvent[]> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: options.signal });
+  const headers: Record<string, string> = { ...options.headers, accept: 'text/event-stream' };
+  if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+  const response = await fetch(url, { headers, signal: options.signal });
   if (!response.ok || response.body === null) throw new Error(`SSE ${url}: HTTP ${response.status}`);
+  return readEventStream(response.body, until, options.onEvent);
+}
+
+/**
+ * Reads the frames of an event stream's body until `until(event)` is true or the body
+ * ends, and returns them; the body is released either way. Errors of the connection
+ * (and of onEvent) are thrown as they are.
+ */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  until: (event: SseEvent) => boolean,
+  onEvent?: (event: SseEvent) => void,
+): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
   let buffer = '';
-  const reader = response.body.getReader();
+  const reader = body.getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -34,7 +56,7 @@ export async function readSse(
         buffer = buffer.slice(end + 2);
         if (frame === undefined) continue;
         events.push(frame);
-        options.onEvent?.(frame);
+        onEvent?.(frame);
         if (until(frame)) return events;
       }
     }
@@ -45,6 +67,7 @@ export async function readSse(
 
 function parseFrame(frame: string): SseEvent | undefined {
   let event = 'message';
+  let id: string | undefined;
   const data: string[] = [];
   for (const line of frame.split('\n')) {
     if (line.startsWith(':') || line === '') continue;
@@ -53,6 +76,8 @@ function parseFrame(frame: string): SseEvent | undefined {
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\u0000')) id = value;
   }
-  return data.length === 0 && event === 'message' ? undefined : { event, data: data.join('\n') };
+  if (data.length === 0 && event === 'message') return undefined;
+  return { event, data: data.join('\n'), ...(id === undefined ? {} : { id }) };
 }

@@ -1,6 +1,8 @@
-// Fake process streams for CLI tests: write to `stdin`, read what the command printed.
+// Fake process streams for CLI tests: write to `stdin`, read what the command printed;
+// an environment and an interrupt signal of the test's choosing.
 import { PassThrough } from 'node:stream';
-import type { CliIO } from './cli-io.ts';
+import { runCli } from './cli.ts';
+import type { CliEnv, CliIO } from './cli-io.ts';
 
 export interface FakeIO extends CliIO {
   stdin: PassThrough & { isTTY?: boolean };
@@ -13,7 +15,13 @@ export interface FakeIO extends CliIO {
   printed(text: string): Promise<void>;
 }
 
-export function fakeIO(options: { tty?: boolean } = {}): FakeIO {
+export interface FakeIOOptions {
+  tty?: boolean;
+  env?: CliEnv;
+  signal?: AbortSignal;
+}
+
+export function fakeIO(options: FakeIOOptions = {}): FakeIO {
   const stdin: PassThrough & { isTTY?: boolean } = new PassThrough();
   const stdout: PassThrough & { isTTY?: boolean } = new PassThrough();
   const stderr = new PassThrough();
@@ -35,6 +43,8 @@ export function fakeIO(options: { tty?: boolean } = {}): FakeIO {
     stdin,
     stdout,
     stderr,
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
     out,
     err: () => errText,
     printed: (text) =>
@@ -43,6 +53,20 @@ export function fakeIO(options: { tty?: boolean } = {}): FakeIO {
         else watchers.push({ text, resolve });
       }),
   };
+}
+
+/** Runs a command line and aborts its signal, as Ctrl-C does, once `when(io)` resolves. */
+export async function runInterrupted(
+  argv: string[],
+  when: (io: FakeIO) => Promise<unknown>,
+  options: Omit<FakeIOOptions, 'signal'> = {},
+): Promise<{ code: number; io: FakeIO }> {
+  const interrupt = new AbortController();
+  const io = fakeIO({ ...options, signal: interrupt.signal });
+  const code = runCli(argv, io);
+  await when(io);
+  interrupt.abort();
+  return { code: await code, io };
 }
 
 /** A port nothing listens on: bound by the kernel, then released. */

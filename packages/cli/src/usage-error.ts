@@ -1,5 +1,5 @@
 // A command line that cannot be run as written: printed with a hint, exit code 2.
-import { FlagshipError } from '@flagship/common';
+import { FlagshipError } from '@flagship/runtime';
 
 export class UsageError extends FlagshipError {
   constructor(message: string) {

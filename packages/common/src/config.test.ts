@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
 import { loadEnv, LogLevelSchema } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '@flagship/runtime';
 
 const Schema = Type.Object({
   PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 3000 }),

@@ -2,10 +2,14 @@
 // TypeBox schema of the variables it reads (with defaults and descriptions) and calls
 // `loadEnv(schema, env)` once in main.ts; a bad value stops the start with an error
 // that names the variable.
+//
+// Here and not in @flagship/runtime: env-schema (ajv) and TypeBox would add about 5 MB
+// to the heap of the echo, which imports the runtime alone to keep its heap small. The
+// services that use loadEnv (api, worker, origin) load this package, and TypeBox with
+// it, anyway.
 import { envSchema } from 'env-schema';
 import { Type, type Static, type TSchema } from 'typebox';
-import { ConfigError } from './errors.ts';
-import { LOG_LEVELS, type LogLevel } from './logger.ts';
+import { ConfigError, LOG_LEVELS, type LogLevel } from '@flagship/runtime';
 
 export function loadEnv<S extends TSchema>(schema: S, env: Record<string, string | undefined>): Readonly<Static<S>> {
   // env-schema mutates its input (coercion, defaults): give it a copy, and treat an

@@ -35,6 +35,22 @@ describe('job data contracts (Redis is a trust boundary)', () => {
   });
 });
 
+describe('flag outcomes', () => {
+  const result = (outcome: object) => ({ downloadId: 'x', chunk: 0, outcomes: [outcome] });
+  const ok = { code: 'CN', status: 'OK', country: 'China', file: 'CN_China.gif', bytes: 9, attempts: 1 };
+
+  it('accept the optional unchanged and finalUrl, and outcomes written before them', () => {
+    expect(Contracts.chunkResult.check(result(ok))).toBe(true);
+    expect(Contracts.chunkResult.check(result({ ...ok, unchanged: true }))).toBe(true);
+    expect(Contracts.chunkResult.check(result({ ...ok, finalUrl: 'https://cdn.example/cn.gif' }))).toBe(true);
+  });
+
+  it('reject a malformed unchanged or finalUrl', () => {
+    expect(Contracts.chunkResult.check(result({ ...ok, unchanged: 'yes' }))).toBe(false);
+    expect(Contracts.chunkResult.check(result({ ...ok, finalUrl: 'x'.repeat(2_049) }))).toBe(false);
+  });
+});
+
 describe('country codes', () => {
   it('knows the ISO alpha-2 codes, the reference 20 among them', () => {
     expect(COUNTRY_CODES.length).toBeGreaterThanOrEqual(249);

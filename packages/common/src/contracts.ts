@@ -3,7 +3,7 @@
 // a trust boundary). Types are derived from the schemas, never written twice.
 import { Type, type Static, type TProperties, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
-import { FlagshipError } from './errors.ts';
+import { FlagshipError } from '@flagship/runtime';
 
 /** Upper bound on the codes of one download: every alpha-2 code fits. */
 export const MAX_CODES_PER_DOWNLOAD = 300;
@@ -49,6 +49,10 @@ export const FlagOutcome = Type.Object({
   reason: Type.Optional(Type.String()),
   /** HTTP attempts made for this flag (1 when no retry was needed). */
   attempts: Type.Integer({ minimum: 0 }),
+  /** OK only: the origin answered 304 to a conditional GET; no GIF body came, nothing was written. */
+  unchanged: Type.Optional(Type.Boolean()),
+  /** OK only, when the GIF was redirected: the URL its bytes (or its 304) came from. */
+  finalUrl: Type.Optional(Type.String({ maxLength: 2_048 })),
 });
 export type FlagOutcome = Static<typeof FlagOutcome>;
 
@@ -61,6 +65,8 @@ export const DownloadJobData = Type.Object({
    * Absent: the parent of a flow, run once its chunk children are done.
    */
   inline: Type.Optional(Type.Literal(true)),
+  /** The download this one retries (POST /v1/downloads/:id/retry): its status says so. */
+  retryOf: Type.Optional(Type.String({ minLength: 1 })),
 });
 export type DownloadJobData = Static<typeof DownloadJobData>;
 

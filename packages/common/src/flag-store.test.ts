@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UnsafeFileNameError } from './errors.ts';
-import { createLocalFlagStore, isSafeFileName, type FlagStore } from './flag-store.ts';
+import { UnsafeFileNameError, createLocalFlagStore, isSafeFileName, type FlagStore } from './flag-store.ts';
 
 let dir: string;
 let store: FlagStore;
@@ -126,6 +125,16 @@ describe('local flag store', () => {
     expect(await text(file!.stream)).toBe('bleu-blanc-rouge');
     expect(await store.open('XX_Nowhere.gif')).toBeUndefined();
     await expect(store.open('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);
+  });
+
+  it('gives the size of a saved file without opening it, and undefined for a missing one or a folder', async () => {
+    expect(await store.stat!('FR_France.gif')).toBeUndefined(); // not even the folder yet
+    await store.save('FR_France.gif', bytes('bleu-blanc-rouge'));
+    await mkdir(path.join(dir, 'downloads', 'folder.gif'));
+    expect(await store.stat!('FR_France.gif')).toEqual({ size: 16 });
+    expect(await store.stat!('XX_Nowhere.gif')).toBeUndefined();
+    expect(await store.stat!('folder.gif')).toBeUndefined();
+    await expect(store.stat!('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);
   });
 
   it('reports a write failure instead of pretending it saved', async () => {

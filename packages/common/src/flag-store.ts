@@ -3,13 +3,21 @@
 // implementation never lets a name leave its folder, writes atomically (temp file +
 // rename: no reader sees a partial file, a retry never leaves two copies) and skips
 // the write when the same bytes are already there (creating files is the costly part
-// on this machine's disk; see shared/notes/queue-granularity.md).
+// on this machine's disk; see docs/decisions.md).
 import { randomUUID } from 'node:crypto';
 import { createReadStream, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { UnsafeFileNameError } from './errors.ts';
+import { FlagshipError } from '@flagship/runtime';
+
+/** Thrown by a flag store when a file name would leave the store or is malformed. */
+export class UnsafeFileNameError extends FlagshipError {
+  constructor(fileName: string) {
+    super('FLAGSHIP_UNSAFE_FILE_NAME', `unsafe file name: ${JSON.stringify(fileName)}`);
+    this.name = 'UnsafeFileNameError';
+  }
+}
 
 export type SaveResult = 'written' | 'unchanged';
 
@@ -24,6 +32,12 @@ export interface FlagStore {
   save(fileName: string, bytes: Uint8Array): Promise<SaveResult>;
   /** Open a saved file, or `undefined` when there is none by that name. */
   open(fileName: string): Promise<StoredFile | undefined>;
+  /**
+   * Size of a saved file, or `undefined` when there is none by that name; cheap (no
+   * open, no read). Optional: the worker sends conditional requests only for flags a
+   * store can vouch for (a store without it gets full downloads).
+   */
+  stat?(fileName: string): Promise<{ size: number } | undefined>;
 }
 
 /** Longest file name most file systems take (bytes, UTF-8). */
@@ -87,6 +101,11 @@ export function createLocalFlagStore(directory: string): FlagStore {
         throw error;
       }
       return 'written';
+    },
+
+    async stat(fileName) {
+      const info = statOrUndefined(resolveInside(fileName));
+      return info?.isFile() === true ? { size: info.size } : undefined;
     },
 
     async open(fileName) {

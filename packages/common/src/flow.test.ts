@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { Contracts } from './contracts.ts';
-import { DownloadShape, buildDownloadFlow, buildDownloadJobs, downloadShape, splitIntoChunks } from './flow.ts';
+import {
+  DownloadShape,
+  buildDownloadFlow,
+  buildDownloadJobs,
+  downloadShape,
+  retentionOfJob,
+  shapeOfDownloadJob,
+  singleJobChunk,
+  splitIntoChunks,
+} from './flow.ts';
 import { JobNames, QUEUE_PREFIX, QueueNames, chunkJobId, downloadIdOfChunkJob } from './queues.ts';
 
 describe('splitIntoChunks', () => {
@@ -79,11 +88,60 @@ describe('downloadShape and buildDownloadJobs', () => {
     if (jobs.shape === 'flow') expect(Contracts.downloadJobData.parse(jobs.flow.data)).toEqual({ codes });
   });
 
+  it('takes the retention, the acceptance time and the download retried, for both shapes', () => {
+    const options = { retentionSeconds: 60, retentionCount: 5, createdAt: 1_700_000_000_000, retryOf: 'd0' };
+    const single = buildDownloadJobs('d8', ['CN'], options);
+    const flow = buildDownloadJobs('d9', ['CN', 'IN'], { ...options, chunkSize: 1 });
+    for (const [data, opts] of [
+      single.shape === 'single' ? [single.data, single.opts] : [],
+      flow.shape === 'flow' ? [flow.flow.data, flow.flow.opts] : [],
+    ]) {
+      expect(Contracts.downloadJobData.parse(data)).toMatchObject({ retryOf: 'd0' });
+      expect(opts).toMatchObject({ timestamp: 1_700_000_000_000, removeOnComplete: { age: 60, count: 5 } });
+      expect(retentionOfJob(opts as object)).toEqual({ ageSeconds: 60, count: 5 });
+    }
+    expect(flow.shape === 'flow' && flow.flow.children?.[0]?.opts?.removeOnFail).toEqual({ age: 60, count: 5 });
+    const plain = buildDownloadJobs('d10', ['CN']);
+    expect(plain.shape === 'single' && plain.opts).not.toHaveProperty('timestamp');
+    expect(plain.shape === 'single' && plain.data).not.toHaveProperty('retryOf');
+  });
+
+  it.each([undefined, {}, { removeOnComplete: true }, { removeOnComplete: 5 }, { removeOnComplete: { count: 5 } }])(
+    'reads no retention from job options %j',
+    (opts) => {
+      expect(retentionOfJob(opts)).toBeUndefined();
+    },
+  );
+
   it.each([
     { codes: ['CN'], inline: false },
     { codes: ['CN'], inline: 'yes' },
     { codes: [], inline: true },
   ])('refuses poisoned download job data %j', (data) => {
     expect(Contracts.downloadJobData.check(data)).toBe(false);
+  });
+});
+
+describe('shapeOfDownloadJob and singleJobChunk', () => {
+  it('reads back the shape buildDownloadJobs gave a download', () => {
+    const single = buildDownloadJobs('d5', ['CN', 'IN']);
+    const flow = buildDownloadJobs('d6', ['CN', 'IN'], { chunkSize: 1 });
+    expect(single.shape === 'single' && shapeOfDownloadJob(single.data)).toBe(DownloadShape.single);
+    expect(flow.shape === 'flow' && shapeOfDownloadJob(flow.flow.data)).toBe(DownloadShape.flow);
+  });
+
+  it.each([undefined, null, 'CN', {}, { codes: ['CN'] }, { inline: false }, { inline: 'true' }, { inline: 1 }])(
+    'takes data without `inline: true` (%j) for a flow parent',
+    (data) => {
+      expect(shapeOfDownloadJob(data)).toBe(DownloadShape.flow);
+    },
+  );
+
+  it("makes a single job's codes chunk 0 of the download itself, a valid chunk", () => {
+    const codes = ['CN', 'IN'];
+    const chunk = singleJobChunk('d7', codes);
+    expect(Contracts.chunkJobData.parse(chunk)).toEqual({ downloadId: 'd7', chunk: 0, codes: ['CN', 'IN'] });
+    codes.push('US');
+    expect(chunk.codes).toEqual(['CN', 'IN']); // a copy: the job's data stays as it was
   });
 });

@@ -1,18 +1,23 @@
-// @flagship/common: the contracts every Flagship service shares. The only entry point.
-export { ConfigError, FlagshipError, UnsafeFileNameError } from './errors.ts';
-export { loadConfigOrReport } from './startup.ts';
+// @flagship/common: the flag domain every Flagship service shares: contracts (TypeBox
+// schemas of HTTP bodies, job data and results), the shape of a download in BullMQ
+// (queue names, key layout, one job or a flow), country codes, summaries, the flag
+// store, and the schema-based environment loader. The only entry point. What is not
+// about flags (errors, logger, shutdown, timeouts) is in @flagship/runtime.
+//
+// Loading it loads TypeBox, env-schema and the country tables, but no Redis client and
+// no BullMQ: those are type imports here, so the CLI and the origin stay without them.
 export { LogLevelSchema, loadEnv } from './config.ts';
-export { LOG_LEVELS, createLogger, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
-export { closeAll, once, type Closer, type CloseAllOptions } from './shutdown.ts';
 export { COUNTRY_CODES, REFERENCE_CODES, isCountryCode, normalizeCodes } from './countries.ts';
 export {
   JobNames,
   QUEUE_PREFIX,
   QueueNames,
   chunkJobId,
-  createRedisConnection,
+  chunkJobIdOfKey,
   downloadIdOfChunkJob,
+  jobKey,
   redisOptions,
+  type QueueName,
   type RedisRole,
 } from './queues.ts';
 export {
@@ -33,11 +38,78 @@ export {
 export { countOutcomes, reportLine, summarize, type OutcomeCounts } from './summary.ts';
 export {
   MAX_FILE_NAME_BYTES,
+  UnsafeFileNameError,
   createLocalFlagStore,
   isSafeFileName,
   type FlagStore,
   type SaveResult,
   type StoredFile,
 } from './flag-store.ts';
-export { DEFAULT_CHUNK_SIZE, buildDownloadFlow, splitIntoChunks, type DownloadFlowOptions } from './flow.ts';
-export { DownloadShape, buildDownloadJobs, downloadShape, type DownloadJobs } from './flow.ts';
+export {
+  DEFAULT_CHUNK_SIZE,
+  buildDownloadFlow,
+  retentionOfJob,
+  splitIntoChunks,
+  type DownloadFlowOptions,
+} from './flow.ts';
+export {
+  DEFAULT_RETENTION,
+  DOWNLOAD_STATES,
+  NO_COUNTS,
+  TOMBSTONES_KEPT,
+  downloadIndex,
+  downloadIndexKeys,
+  downloadRecordFields,
+  parseDownloadRecord,
+  type DownloadCounts,
+  type DownloadIndex,
+  type DownloadPage,
+  type DownloadRecord,
+  type FinishedDownload,
+  type FinishedState,
+  type ListPosition,
+  type PageQuery,
+  type Retention,
+  type SubmittedDownload,
+} from './download-index.ts';
+export { redisScript, type RedisScript } from './redis-script.ts';
+export {
+  DownloadShape,
+  buildDownloadJobs,
+  downloadShape,
+  shapeOfDownloadJob,
+  singleJobChunk,
+  type DownloadJobs,
+} from './flow.ts';
+export {
+  DOWNLOAD_EVENTS_DESCRIPTION,
+  DOWNLOAD_ID_PATTERN,
+  DownloadAccepted,
+  DownloadEvent,
+  DownloadIdParams,
+  DownloadLinks,
+  DownloadList,
+  DownloadListItem,
+  DownloadListQuery,
+  DownloadProgress,
+  DownloadState,
+  DownloadStatus,
+  FieldError,
+  FlagFileParams,
+  HealthStatus,
+  HttpContracts,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  MAX_LIST_LIMIT,
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+  RetryQuery,
+  SubmitDownloadHeaders,
+} from './http-api.ts';
+export {
+  CANCELLED_EVENT,
+  CANCELLED_MARK_TTL_MS,
+  DOWNLOAD_CANCELLED_REASON,
+  cancelChannel,
+  cancelledKey,
+} from './cancellation.ts';

@@ -1,6 +1,8 @@
 // Queue names, job names and Redis connection settings: the wiring contract between
-// the API (producer) and the workers (consumers).
-import { Redis, type RedisOptions } from 'ioredis';
+// the API (producer) and the workers (consumers). Types only from ioredis: the CLI and
+// the origin import this package and must not load a Redis client; the API's and the
+// worker's main.ts create their connections, `new Redis(url, redisOptions(role))`.
+import type { RedisOptions } from 'ioredis';
 
 /**
  * Every key lives under one Redis Cluster hash tag, so a download's parent and child
@@ -15,6 +17,8 @@ export const QueueNames = {
   flags: 'flags',
 } as const;
 
+export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+
 export const JobNames = {
   download: 'download',
   chunk: 'chunk',
@@ -28,6 +32,20 @@ export function chunkJobId(downloadId: string, chunk: number): string {
 export function downloadIdOfChunkJob(jobId: string): string | undefined {
   const match = /^(.+)-c\d+$/.exec(jobId);
   return match?.[1];
+}
+
+/**
+ * BullMQ's Redis key of a job, `{prefix}:{queue}:{jobId}`: how a parent job names its
+ * children (getDependencies, getChildrenValues, getIgnoredChildrenFailures).
+ */
+export function jobKey(prefix: string, queueName: QueueName, jobId: string): string {
+  return `${prefix}:${queueName}:${jobId}`;
+}
+
+/** The chunk job id in a child's key (see jobKey), or undefined for another queue's or prefix's key. */
+export function chunkJobIdOfKey(prefix: string, key: string): string | undefined {
+  const chunkKeyPrefix = jobKey(prefix, QueueNames.flags, '');
+  return key.startsWith(chunkKeyPrefix) ? key.slice(chunkKeyPrefix.length) : undefined;
 }
 
 export type RedisRole = 'producer' | 'worker' | 'events';
@@ -47,12 +65,4 @@ export function redisOptions(role: RedisRole): RedisOptions {
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(100 * 2 ** times, 5_000),
   };
-}
-
-/**
- * A Redis connection for one role, from a `redis://` URL. It connects at once and
- * reconnects by itself; only main.ts creates one, and closes it last.
- */
-export function createRedisConnection(url: string, role: RedisRole): Redis {
-  return new Redis(url, redisOptions(role));
 }

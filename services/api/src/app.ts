@@ -5,13 +5,18 @@ import fastifySseModule, { type SSEPluginOptions } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { silentLogger, type FlagStore, type Logger } from '@flagship/common';
+import { type FlagStore } from '@flagship/common';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
-import { createDownloadEventHub } from './downloads/download-events.ts';
+import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
-import { problemDetailsPlugin } from './plugins/problem-details.plugin.ts';
+import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
+import { controlPlaneRoutes } from './routes/control-plane.routes.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
 import { flagsRoutes } from './routes/flags.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
@@ -21,8 +26,13 @@ import { healthRoutes } from './routes/health.routes.ts';
 // (its `.default` is the unwrapped one, which would hide the route hook in a child scope).
 const fastifySse = fastifySseModule as unknown as FastifyPluginAsync<SSEPluginOptions>;
 
-/** The parts of ApiConfig the app itself uses (main.ts uses the rest). */
-export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'>;
+/**
+ * The parts of ApiConfig the app itself uses (main.ts uses the rest). Retention and
+ * idempotency have defaults; without apiKeys the API is open; without rateLimit (or with
+ * max 0) nothing is limited.
+ */
+export type AppConfig = Pick<ApiConfig, 'chunkSize' | 'bodyLimitBytes' | 'sseHeartbeatMs'> &
+  Partial<Pick<ApiConfig, 'downloadRetention' | 'idempotencyTtlSeconds' | 'apiKeys' | 'rateLimit' | 'redisTimeoutMs'>>;
 
 export interface ApiDeps {
   config: AppConfig;
@@ -36,6 +46,8 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Where rate-limit counters live (the producer connection); default: in memory. */
+  rateLimitRedis?: Redis;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -48,6 +60,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Two info lines per request (Fastify's default) cost two stdout writes per POST at
     // the default LOG_LEVEL; requests are logged once, at debug, in onResponse below.
     logController: new LogController({ disableRequestLogging: true }),
+    // Router errors (bad percent-encoding, over-long parameters) as problem+json too.
+    frameworkErrors: problemFrameworkErrors,
+    // A saved flag's name may take 255 bytes, percent-encoded up to three times as long
+    // (the router's default of 100 characters answered 414 for long country names).
+    routerOptions: { maxParamLength: 1_024 },
   })
     .setValidatorCompiler(TypeBoxValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
@@ -70,9 +87,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         description: 'Submit, inspect and follow country-flag downloads; fetch the saved flags.',
       },
       tags: [{ name: 'downloads' }, { name: 'flags' }, { name: 'health' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Before every route: scopes and limits apply to routes registered after them.
+  await app.register(apiKeysPlugin, { keys: deps.config.apiKeys ?? [] });
+  const limit = deps.config.rateLimit;
+  if (limit !== undefined && limit.max > 0) {
+    await app.register(rateLimitPlugin, {
+      ...limit,
+      timeoutMs: deps.config.redisTimeoutMs ?? 1_000,
+      ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    });
+  }
   await app.register(fastifySse, { heartbeatInterval: deps.config.sseHeartbeatMs });
 
   const hub = createDownloadEventHub(deps.queues.events, {
@@ -81,10 +109,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(downloadQueuesPlugin, { queues: deps.queues, hub });
   await app.register(healthRoutes, { queues: deps.queues });
+  const retention = deps.config.downloadRetention ? { retention: deps.config.downloadRetention } : {};
   await app.register(downloadsRoutes, {
     queues: deps.queues,
     hub,
     chunkSize: deps.config.chunkSize,
+    ...retention,
+    ...(deps.config.idempotencyTtlSeconds ? { idempotencyTtlSeconds: deps.config.idempotencyTtlSeconds } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  await app.register(controlPlaneRoutes, {
+    queues: deps.queues,
+    chunkSize: deps.config.chunkSize,
+    ...retention,
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });

@@ -1,4 +1,4 @@
-import { ConfigError } from '@flagship/common';
+import { ConfigError } from '@flagship/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
@@ -15,7 +15,27 @@ describe('loadConfig', () => {
       redisTimeoutMs: 1_000,
       sseHeartbeatMs: 15_000,
       shutdownTimeoutMs: 10_000,
+      downloadRetention: { ageSeconds: 86_400, count: 10_000 },
+      idempotencyTtlSeconds: 86_400,
+      apiKeys: [],
+      rateLimit: { max: 0, windowMs: 60_000 },
     });
+  });
+
+  it('reads the retention and the idempotency window', () => {
+    const config = loadConfig({ DOWNLOAD_RETENTION_S: '60', DOWNLOAD_RETENTION_COUNT: '5', IDEMPOTENCY_TTL_S: '30' });
+    expect(config).toMatchObject({ downloadRetention: { ageSeconds: 60, count: 5 }, idempotencyTtlSeconds: 30 });
+  });
+
+  it('reads API keys (hashed) and the rate limit', () => {
+    const config = loadConfig({
+      API_KEYS: 'ops:0123456789abcdef0123:admin',
+      RATE_LIMIT_MAX: '100',
+      RATE_LIMIT_WINDOW_MS: '1000',
+    });
+    expect(config.apiKeys.map((key) => key.name)).toEqual(['ops']);
+    expect(JSON.stringify(config)).not.toContain('0123456789abcdef0123');
+    expect(config.rateLimit).toEqual({ max: 100, windowMs: 1_000 });
   });
 
   it('reads and coerces variables, treating empty strings as unset', () => {
@@ -30,6 +50,13 @@ describe('loadConfig', () => {
     ['CHUNK_SIZE', '0'],
     ['REDIS_URL', 'http://example.com'],
     ['LOG_LEVEL', 'loud'],
+    ['DOWNLOAD_RETENTION_S', '0'],
+    ['DOWNLOAD_RETENTION_COUNT', 'many'],
+    ['IDEMPOTENCY_TTL_S', '-1'],
+    ['API_KEYS', 'ops:short:admin'],
+    ['API_KEYS', 'ops:0123456789abcdef0123:root'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

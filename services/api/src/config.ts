@@ -1,8 +1,10 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { LogLevelSchema, loadEnv, type LogLevel } from '@flagship/common';
+import { DEFAULT_RETENTION, LogLevelSchema, loadEnv, type Retention } from '@flagship/common';
+import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
+import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
 
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
@@ -31,6 +33,39 @@ export const ApiEnvSchema = Type.Object({
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
+  DOWNLOAD_RETENTION_S: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.ageSeconds,
+    description: 'How long a finished download stays readable (listed, its status, retried); then 410 Gone',
+  }),
+  DOWNLOAD_RETENTION_COUNT: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_RETENTION.count,
+    description: 'How many finished downloads stay readable at most; older ones answer 410 Gone',
+  }),
+  IDEMPOTENCY_TTL_S: Type.Integer({
+    minimum: 1,
+    default: 86_400,
+    description: 'How long an Idempotency-Key is remembered (whatever the retention of its download)',
+  }),
+  API_KEYS: Type.Optional(
+    Type.String({
+      description:
+        'API keys as comma-separated name:key:scopes entries (scopes read, submit, admin joined by +); ' +
+        'unset: the API is open',
+    }),
+  ),
+  RATE_LIMIT_MAX: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'Requests per RATE_LIMIT_WINDOW_MS per API key (per address when open); 0: no limit',
+  }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({
+    minimum: 100,
+    maximum: 86_400_000,
+    default: 60_000,
+    description: 'The rate limit window',
+  }),
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
@@ -45,6 +80,13 @@ export interface ApiConfig {
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  /** Given to each download's jobs (BullMQ's removeOnComplete/removeOnFail); the worker prunes the index by it. */
+  downloadRetention: Readonly<Retention>;
+  idempotencyTtlSeconds: number;
+  /** The keys from API_KEYS, hashed; empty: the API is open. */
+  apiKeys: readonly ApiKey[];
+  /** Requests per window per key (or address); max 0: no limit. */
+  rateLimit: Readonly<{ max: number; windowMs: number }>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
@@ -60,5 +102,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    downloadRetention: Object.freeze({ ageSeconds: raw.DOWNLOAD_RETENTION_S, count: raw.DOWNLOAD_RETENTION_COUNT }),
+    idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_S,
+    apiKeys: parseApiKeys(raw.API_KEYS),
+    rateLimit: Object.freeze({ max: raw.RATE_LIMIT_MAX, windowMs: raw.RATE_LIMIT_WINDOW_MS }),
   });
 }

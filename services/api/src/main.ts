@@ -2,14 +2,9 @@
 // listening, and an orderly shutdown on SIGTERM/SIGINT (stop accepting, end the event
 // streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
 import closeWithGrace from 'close-with-grace';
-import type { Redis } from 'ioredis';
-import {
-  closeAll,
-  createLocalFlagStore,
-  loadConfigOrReport,
-  createLogger,
-  createRedisConnection,
-} from '@flagship/common';
+import { Redis } from 'ioredis';
+import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
@@ -21,10 +16,12 @@ async function closeRedis(connection: Redis): Promise<void> {
 }
 
 const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? process.exit(1);
+// The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
+delete process.env.API_KEYS;
 const logger = createLogger({ name: 'api', level: config.logLevel });
 
-const producer = createRedisConnection(config.redisUrl, 'producer');
-const events = createRedisConnection(config.redisUrl, 'events');
+const producer = new Redis(config.redisUrl, redisOptions('producer'));
+const events = new Redis(config.redisUrl, redisOptions('events'));
 for (const [role, connection] of Object.entries({ producer, events })) {
   // ioredis reconnects by itself; without a listener it prints every failed attempt.
   connection.on('error', (error: Error) => logger.warn({ role, err: error.message }, 'redis connection error'));
@@ -36,7 +33,13 @@ const queues = createBullmqDownloadQueues({
   timeoutMs: config.redisTimeoutMs,
   logger: logger.child({ component: 'queues' }),
 });
-const app = await buildApp({ config, queues, store: createLocalFlagStore(config.downloadsDir), logger });
+const app = await buildApp({
+  config,
+  queues,
+  store: createLocalFlagStore(config.downloadsDir),
+  logger,
+  rateLimitRedis: producer,
+});
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');

@@ -1,4 +1,4 @@
-import { ConfigError } from '@flagship/common';
+import { ConfigError } from '@flagship/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 

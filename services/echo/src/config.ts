@@ -5,7 +5,7 @@
 // of heap for the life of the process, and the echo runs a full GC several times a
 // second while it streams (each socket read allocates a buffer outside the heap), each
 // marking the whole heap. Nine variables do not need a schema validator.
-import { ConfigError, LOG_LEVELS, type LogLevel } from '@flagship/common/runtime';
+import { ConfigError, LOG_LEVELS, type LogLevel } from '@flagship/runtime';
 import { ECHO_DEFAULTS, type EchoServerOptions } from './echo-server.ts';
 
 const ECHO_METRICS_PORT_DEFAULT = 9464;

@@ -1,5 +1,7 @@
+// The exit-line detector over every chunking of its input, and the factory the server uses
+// (one detector per connection; none at all when the command is empty).
 import { describe, expect, it } from 'vitest';
-import { createExitLineDetector } from './exit-line.ts';
+import { createExitLineDetector, exitLineDetectorFactory } from './exit-line.ts';
 
 /** Feed `chunks` in order; the absolute offset just past the exit line, or -1. */
 function scanAll(command: string, chunks: (string | Buffer)[]): number {
@@ -85,5 +87,24 @@ describe('createExitLineDetector', () => {
     const text = random.toString('latin1');
     expect(text.includes('\nexit\n')).toBe(false);
     expect(scanAll('exit', [random])).toBe(-1);
+  });
+});
+
+describe('exitLineDetectorFactory', () => {
+  it('makes no detector for the empty command: the exit line is off and nothing is scanned', () => {
+    expect(exitLineDetectorFactory('')).toBeUndefined();
+  });
+
+  it('makes detectors that each keep their own place in their own stream', () => {
+    const newDetector = exitLineDetectorFactory('exit')!;
+    const first = newDetector();
+    const second = newDetector();
+    expect(first.scan(Buffer.from('ex'))).toBe(-1);
+    expect(second.scan(Buffer.from('it\n'))).toBe(-1);
+    expect(first.scan(Buffer.from('it\n'))).toBe(3);
+  });
+
+  it.each(['ex\nit', 'exit\r'])('refuses the command %j when the factory is made', (command) => {
+    expect(() => exitLineDetectorFactory(command)).toThrow(RangeError);
   });
 });

@@ -1,7 +1,8 @@
 // Finds the session-ending command line (`exit` by default) in an echo stream without
 // copying it or holding bytes back. The detector remembers only how much of the current
 // line could still be the command, so a command split across chunks is found, and a
-// line that merely starts or ends with it (`exit now`, `please exit`) is not.
+// line that merely starts or ends with it (`exit now`, `please exit`) is not. What the
+// command is (and that an empty one means none) is decided here, not by the server.
 const LF = 0x0a;
 const CR = 0x0d;
 /** The current line can no longer be the command: skip to the next line feed. */
@@ -20,8 +21,13 @@ export function createExitLineDetector(command: string): ExitLineDetector {
   return new ExitLineScanner(encodeCommand(command));
 }
 
-/** Detectors for one command, one per connection: the command is checked and encoded once. */
-export function exitLineDetectorFactory(command: string): () => ExitLineDetector {
+/**
+ * Detectors for one command, one per connection: the command is checked and encoded once.
+ * The empty command switches the exit line off (pure RFC 862): no detector at all, so a
+ * session does not even scan its chunks.
+ */
+export function exitLineDetectorFactory(command: string): (() => ExitLineDetector) | undefined {
+  if (command === '') return undefined;
   const expected = encodeCommand(command);
   return () => new ExitLineScanner(expected);
 }

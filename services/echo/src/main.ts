@@ -2,7 +2,7 @@
 // and its metrics endpoint, listen, and on SIGTERM/SIGINT stop accepting, give open
 // sessions their deadline, close everything and exit 0.
 import closeWithGrace from 'close-with-grace';
-import { closeAll, createLogger, loadConfigOrReport } from '@flagship/common/runtime';
+import { closeAll, createLogger, loadConfigOrReport } from '@flagship/runtime';
 import { loadConfig } from './config.ts';
 import { createEchoServer } from './echo-server.ts';
 import { createEchoMetrics } from './metrics.ts';

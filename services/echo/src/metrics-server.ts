@@ -2,7 +2,7 @@
 // GET /healthz (200 while the echo server accepts connections, for compose healthchecks).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger, type Logger } from '@flagship/common/runtime';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServerOptions {

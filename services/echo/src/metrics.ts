@@ -5,7 +5,7 @@
 // run all the time, and cost about 10% more server CPU per 1 KiB round trip (measured,
 // bench/echo). The process gauges below are read only when scraped.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { CloseReason, EchoStats } from './echo-server.ts';
+import type { CloseReason, EchoStats } from './telemetry.ts';
 
 export function createEchoMetrics(stats: Readonly<EchoStats>): Registry {
   const registry = new Registry();

@@ -1,7 +1,8 @@
 // The origin's configuration, read once from the environment by main.ts and validated:
 // a bad value stops the start with an error naming the variable.
 import { fileURLToPath } from 'node:url';
-import { ConfigError, LogLevelSchema, isCountryCode, loadEnv, type LogLevel } from '@flagship/common';
+import { LogLevelSchema, isCountryCode, loadEnv } from '@flagship/common';
+import { ConfigError, type LogLevel } from '@flagship/runtime';
 import { Type } from 'typebox';
 import { MAX_DELAY_MS, validateFaultOptions, type FaultOptions } from './faults.ts';
 

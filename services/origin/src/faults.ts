@@ -1,7 +1,8 @@
 // Fault injection for tests and benchmarks: make the origin behave like a slow or
 // flaky upstream. Options are validated up front (a bad rate is a start-up error, not
 // a silently healthy origin), and a seed makes the random choices reproducible.
-import { FlagshipError, isCountryCode } from '@flagship/common';
+import { isCountryCode } from '@flagship/common';
+import { FlagshipError } from '@flagship/runtime';
 
 export interface FaultOptions {
   /** Delay every flag response by a random whole number of ms in [min, max]. Default: none. */

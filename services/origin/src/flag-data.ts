@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FlagshipError } from '@flagship/common';
+import { FlagshipError } from '@flagship/runtime';
 
 /** flupy.org's metadata.json fields (keys in flupy's order: sorted). */
 export interface FlagMetadata {

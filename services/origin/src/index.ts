@@ -1,5 +1,5 @@
 // @flagship/origin: a flupy.org-compatible flags origin (generator, server, config).
-export { createOriginServer, matchesIfNoneMatch, type OriginServerOptions } from './origin-server.ts';
+export { createOriginServer, matchesIfNoneMatch, type FlagRequest, type OriginServerOptions } from './origin-server.ts';
 export { DEFAULT_DATA_DIR, loadConfig, type OriginConfig } from './config.ts';
 export { generateFlags, type GenerateFlagsOptions, type GenerateFlagsResult } from './generate-flags.ts';
 export {

@@ -3,7 +3,7 @@
 // server, listen, and close gracefully on SIGTERM/SIGINT.
 import { access } from 'node:fs/promises';
 import closeWithGrace from 'close-with-grace';
-import { createLogger, loadConfigOrReport } from '@flagship/common';
+import { createLogger, loadConfigOrReport } from '@flagship/runtime';
 import { loadConfig } from './config.ts';
 import { manifestPath } from './flag-data.ts';
 import { generateFlags } from './generate-flags.ts';

@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { silentLogger, type Logger } from '@flagship/common';
+import { silentLogger, type Logger } from '@flagship/runtime';
 import { createFaultPlan, type FaultOptions, type FaultPlan } from './faults.ts';
 import {
   FlagDataError,
@@ -28,6 +28,18 @@ export interface OriginServerOptions extends FaultOptions {
   dataSet?: FlagDataSet;
   /** Root logger; default silent. Requests are not logged one by one (the origin is a benchmark row). */
   logger?: Logger;
+  /** Told of each flag file request as it arrives, before any delay (tests and benchmarks count them). */
+  onFlagRequest?: (request: FlagRequest) => void;
+}
+
+/** One request for a flag file, as it reached the origin. */
+export interface FlagRequest {
+  /** The code as requested (lower case at flupy). */
+  cc: string;
+  /** `{cc}.gif` or `metadata.json`. */
+  file: string;
+  /** performance.now() when it arrived. */
+  at: number;
 }
 
 interface FlagParams {
@@ -60,9 +72,11 @@ export function createOriginServer(options: OriginServerOptions): FastifyInstanc
 
   app.get('/healthz', async () => ({ status: 'ok', flags: dataSet().codes.length }));
   app.get('/data/flags/index.json', async (request, reply) => sendFile(request, reply, dataSet().manifest));
-  app.get<{ Params: FlagParams }>('/data/flags/:cc/:file', async (request, reply) =>
-    serveFlagFile(request, reply, dataSet(), faults),
-  );
+  const { onFlagRequest } = options;
+  app.get<{ Params: FlagParams }>('/data/flags/:cc/:file', async (request, reply) => {
+    onFlagRequest?.({ cc: request.params.cc, file: request.params.file, at: performance.now() });
+    return serveFlagFile(request, reply, dataSet(), faults);
+  });
   return app;
 }
 

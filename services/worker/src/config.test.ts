@@ -1,21 +1,30 @@
-import { ConfigError } from '@flagship/common';
+import { ConfigError } from '@flagship/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 
 describe('loadConfig', () => {
   it('has documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({
-      REDIS_URL: 'redis://localhost:6379',
-      ORIGIN_URL: 'http://localhost:8080/data/flags',
-      DOWNLOADS_DIR: './downloads',
-      WORKER_CONCURRENCY: 4,
-      FLAG_CONCURRENCY: 25,
-      ORIGIN_CONNECTIONS: 64,
-      FLAG_ATTEMPTS: 3,
-      RETRY_BASE_DELAY_MS: 100,
-      MAX_RESPONSE_BYTES: 1024 * 1024,
-      SHUTDOWN_TIMEOUT_MS: 20_000,
-      LOG_LEVEL: 'info',
+    expect(loadConfig({})).toEqual({
+      redisUrl: 'redis://localhost:6379',
+      originUrl: 'http://localhost:8080/data/flags',
+      downloadsDir: './downloads',
+      workerConcurrency: 4,
+      flagConcurrency: 25,
+      flagAttempts: 3,
+      retryBaseDelayMs: 100,
+      originPool: {
+        connections: 64,
+        connectTimeoutMs: 5_000,
+        headersTimeoutMs: 10_000,
+        bodyTimeoutMs: 10_000,
+        maxResponseBytes: 1024 * 1024,
+      },
+      shutdownTimeoutMs: 20_000,
+      healthPort: 0,
+      logLevel: 'info',
+      flagDeadlineMs: 30_000,
+      originAllowedHosts: '',
+      originRateLimit: 0,
     });
   });
 
@@ -25,9 +34,9 @@ describe('loadConfig', () => {
       FLAG_ATTEMPTS: '',
       ORIGIN_URL: 'https://flupy.org/data/flags',
     });
-    expect(config.WORKER_CONCURRENCY).toBe(8);
-    expect(config.FLAG_ATTEMPTS).toBe(3);
-    expect(config.ORIGIN_URL).toBe('https://flupy.org/data/flags');
+    expect(config.workerConcurrency).toBe(8);
+    expect(config.flagAttempts).toBe(3);
+    expect(config.originUrl).toBe('https://flupy.org/data/flags');
   });
 
   it.each([
@@ -50,7 +59,42 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
-  it('returns a frozen object', () => {
-    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  it('maps every variable to its setting', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://cache:6380',
+      DOWNLOADS_DIR: '/flags',
+      FLAG_CONCURRENCY: '5',
+      RETRY_BASE_DELAY_MS: '7',
+      ORIGIN_CONNECTIONS: '9',
+      ORIGIN_CONNECT_TIMEOUT_MS: '1001',
+      ORIGIN_HEADERS_TIMEOUT_MS: '1002',
+      ORIGIN_BODY_TIMEOUT_MS: '1003',
+      MAX_RESPONSE_BYTES: '2048',
+      SHUTDOWN_TIMEOUT_MS: '11',
+      WORKER_HEALTH_PORT: '9100',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      redisUrl: 'rediss://cache:6380',
+      downloadsDir: '/flags',
+      flagConcurrency: 5,
+      retryBaseDelayMs: 7,
+      originPool: {
+        connections: 9,
+        connectTimeoutMs: 1001,
+        headersTimeoutMs: 1002,
+        bodyTimeoutMs: 1003,
+        maxResponseBytes: 2048,
+      },
+      shutdownTimeoutMs: 11,
+      healthPort: 9100,
+      logLevel: 'debug',
+    });
+  });
+
+  it('returns a frozen object, its origin pool settings too', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.originPool)).toBe(true);
   });
 });

@@ -1,15 +1,18 @@
 // The worker's configuration: every environment variable it reads, with its default,
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
-// with a ConfigError that names the variable.
+// with a ConfigError that names the variable. The rest of the worker sees camelCase
+// settings, never the variables' names: only this file knows them.
 import { LogLevelSchema, loadEnv } from '@flagship/common';
+import type { LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
+import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
 
 const MiB = 1024 * 1024;
 
 const integer = (defaultValue: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: defaultValue, minimum, maximum, description });
 
-export const WorkerConfigSchema = Type.Object({
+export const WorkerEnvSchema = Type.Object({
   REDIS_URL: Type.String({
     default: 'redis://localhost:6379',
     pattern: '^rediss?://',
@@ -37,11 +40,79 @@ export const WorkerConfigSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of the GET /healthz endpoint (0: no endpoint)'),
+  // Bounds and politeness of flag downloads (docs/architecture.md, "Download one flag").
+  FLAG_DEADLINE_MS: integer(
+    30_000,
+    100,
+    600_000,
+    'Longest time for one flag: all attempts, retry delays and rate-limit waits (past it: ERROR "deadline")',
+  ),
+  ORIGIN_ALLOWED_HOSTS: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9.:\\[\\], -]*$',
+    description: "Comma-separated hosts (host or host:port) that redirects may lead to besides the origin's own",
+  }),
+  ORIGIN_RATE_LIMIT: Type.Number({
+    default: 0,
+    minimum: 0,
+    maximum: 100_000,
+    description: 'Requests per second to one origin host, shared by every worker through Redis (0: no limit)',
+  }),
   LOG_LEVEL: LogLevelSchema,
 });
 
-export type WorkerConfig = Static<typeof WorkerConfigSchema>;
+type WorkerEnv = Static<typeof WorkerEnvSchema>;
 
-export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return loadEnv(WorkerConfigSchema, env);
+export interface WorkerConfig {
+  redisUrl: string;
+  /** Like the reference's BASE_URL: `{originUrl}/{cc}/{cc}.gif` and `/{cc}/metadata.json`. */
+  originUrl: string;
+  downloadsDir: string;
+  /** Chunk jobs (or single-job downloads) processed at once by one worker process. */
+  workerConcurrency: number;
+  /** Flags downloaded at once inside one chunk job. */
+  flagConcurrency: number;
+  /** HTTP attempts per flag. */
+  flagAttempts: number;
+  /** First retry delay of a flag, doubled each attempt, with jitter. */
+  retryBaseDelayMs: number;
+  /** The keep-alive pool to the origin: sockets, timeouts, response size cap. */
+  originPool: Readonly<OriginDispatcherOptions>;
+  /** On SIGTERM, how long running jobs may finish before they are handed back. */
+  shutdownTimeoutMs: number;
+  /** Port of GET /healthz; 0: no endpoint. */
+  healthPort: number;
+  /** Longest time for one flag, all attempts and waits included. */
+  flagDeadlineMs: number;
+  /** Comma-separated hosts that redirects may lead to besides the origin's own. */
+  originAllowedHosts: string;
+  /** Requests per second to one origin host, shared by every worker (0: no limit). */
+  originRateLimit: number;
+  logLevel: LogLevel;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Readonly<WorkerConfig> {
+  const raw: WorkerEnv = loadEnv(WorkerEnvSchema, env);
+  return Object.freeze({
+    redisUrl: raw.REDIS_URL,
+    originUrl: raw.ORIGIN_URL,
+    downloadsDir: raw.DOWNLOADS_DIR,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    flagConcurrency: raw.FLAG_CONCURRENCY,
+    flagAttempts: raw.FLAG_ATTEMPTS,
+    retryBaseDelayMs: raw.RETRY_BASE_DELAY_MS,
+    originPool: Object.freeze({
+      connections: raw.ORIGIN_CONNECTIONS,
+      connectTimeoutMs: raw.ORIGIN_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: raw.ORIGIN_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: raw.ORIGIN_BODY_TIMEOUT_MS,
+      maxResponseBytes: raw.MAX_RESPONSE_BYTES,
+    }),
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    healthPort: raw.WORKER_HEALTH_PORT,
+    flagDeadlineMs: raw.FLAG_DEADLINE_MS,
+    originAllowedHosts: raw.ORIGIN_ALLOWED_HOSTS,
+    originRateLimit: raw.ORIGIN_RATE_LIMIT,
+    logLevel: raw.LOG_LEVEL,
+  });
 }

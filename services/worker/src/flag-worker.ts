@@ -1,44 +1,48 @@
-// BullMQ wiring only: two Workers that take job data out of Redis, check it against its
-// contract and call the logic. The chunk worker (queue `flags`) downloads a chunk's
-// flags. The download worker (queue `downloads`) takes both shapes of a download: a
-// single job (`inline`: a download that fits one chunk) is run there and then, as a
-// chunk with its own progress, and returns the summary; a flow's parent runs once
-// every chunk is done and merges their results into the summary. Nothing is started
-// here: `run()` starts, `close()` stops taking jobs, lets running ones finish within the
-// grace period, then hands the rest back to the queue.
+// BullMQ wiring only: two Workers that hand each job to its handler (handlers/). The
+// chunk worker (queue `flags`) runs chunk jobs; the download worker (queue `downloads`)
+// runs download jobs of both shapes. Nothing is started here: `run()` starts, `close()`
+// stops taking jobs, lets running ones finish within the grace period, then hands the
+// rest back to the queue. Every job runs tracked by the process's cancel listener
+// (cancel-listener.ts), so a cancelled download's jobs stop here too.
 import {
-  Contracts,
+  DOWNLOAD_CANCELLED_REASON,
   QUEUE_PREFIX,
   QueueNames,
-  once,
-  summarize,
+  downloadIndex,
+  downloadIdOfChunkJob,
   type ChunkJobData,
-  type ChunkProgress,
   type ChunkResult,
   type DownloadJobData,
   type DownloadSummary,
-  type FlagOutcome,
   type FlagStore,
-  type Logger,
 } from '@flagship/common';
-import { Job, Queue, UnrecoverableError, WaitingError, Worker, type WorkerOptions } from 'bullmq';
+import { once, withTimeout, type Logger } from '@flagship/runtime';
+import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
+import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';
-import { finishDownload, type FailedChunk } from './downloads/finish-download.ts';
+import { createDownloadIndexWriter } from './downloads/index-writer.ts';
 import { downloadFlag, type DownloadFlagDeps } from './flags/download-flag.ts';
-import { processChunk } from './flags/process-chunk.ts';
+import { handleChunkJob } from './handlers/chunk-job.ts';
+import type { ChunkRunDeps } from './handlers/chunk-run.ts';
+import { handleDownloadJob } from './handlers/download-job.ts';
+import { HAND_BACK, type JobRun, type RunCancellation } from './handlers/job-run.ts';
+import { createDownloadPolicies } from './flags/download-policies.ts';
 
 export interface FlagWorkersOptions {
   /** Settings read from the environment (loadConfig). */
   config: Pick<
     WorkerConfig,
-    | 'ORIGIN_URL'
-    | 'WORKER_CONCURRENCY'
-    | 'FLAG_CONCURRENCY'
-    | 'FLAG_ATTEMPTS'
-    | 'RETRY_BASE_DELAY_MS'
-    | 'SHUTDOWN_TIMEOUT_MS'
+    | 'originUrl'
+    | 'workerConcurrency'
+    | 'flagConcurrency'
+    | 'flagAttempts'
+    | 'retryBaseDelayMs'
+    | 'shutdownTimeoutMs'
+    | 'flagDeadlineMs'
+    | 'originAllowedHosts'
+    | 'originRateLimit'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
   connection: Redis;
@@ -58,161 +62,105 @@ export interface FlagWorkers {
   /** Start taking jobs from both queues. */
   run(): void;
   /**
-   * Stop taking jobs; let running ones finish for SHUTDOWN_TIMEOUT_MS, then hand them
+   * Stop taking jobs; let running ones finish for the shutdown timeout, then hand them
    * back to the queue (flags already decided are kept in the job's progress). Closes
    * both workers even when one fails; a second call returns the first call's promise.
    */
   close(): Promise<void>;
-  /** Resolves when both workers are connected (tests wait for it before adding jobs). */
+  /** Resolves when both workers are connected and cancels are heard (tests wait for it before adding jobs). */
   waitUntilReady(): Promise<void>;
 }
 
-/** The abort reason of a shutdown hand-back; any other abort fails the job as usual. */
-const HAND_BACK = 'worker shutting down: job handed back to the queue';
+/**
+ * Times a job may be taken back from a worker that died (its lock expired) before it
+ * fails for good. BullMQ's default, 1, failed a chunk whose worker was killed twice,
+ * its undecided flags ERROR (tests/fault-worker-kill.test.ts); a chunk resumes from
+ * its progress, so running it again costs only the flags in flight.
+ */
+export const MAX_STALLED_COUNT = 10;
 
 export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   const { config, connection, logger } = options;
   const prefix = options.prefix ?? QUEUE_PREFIX;
-  const common = { connection, prefix, autorun: false, ...options.workerSettings };
+  const common = {
+    connection,
+    prefix,
+    autorun: false,
+    concurrency: config.workerConcurrency,
+    maxStalledCount: MAX_STALLED_COUNT,
+    ...options.workerSettings,
+  };
   const flagDeps: DownloadFlagDeps = {
     dispatcher: options.dispatcher,
-    originUrl: config.ORIGIN_URL,
+    originUrl: config.originUrl,
     store: options.store,
-    attempts: config.FLAG_ATTEMPTS,
-    retryBaseDelayMs: config.RETRY_BASE_DELAY_MS,
+    attempts: config.flagAttempts,
+    retryBaseDelayMs: config.retryBaseDelayMs,
+    // Deadline, redirect hosts, shared rate limit and validators (Redis, under the prefix).
+    ...createDownloadPolicies({
+      deadlineMs: config.flagDeadlineMs,
+      allowedHosts: config.originAllowedHosts,
+      rateLimitPerSecond: config.originRateLimit,
+      redis: connection,
+      keyPrefix: prefix,
+      onValidatorsError: (err) => logger.warn({ err }, 'flag validators: Redis call failed (full download)'),
+    }),
+  };
+  const indexWriter = createDownloadIndexWriter({
+    index: downloadIndex(connection, prefix),
+    logger: logger.child({ component: 'download-index' }),
+  });
+  const chunkDeps: ChunkRunDeps = {
+    flagConcurrency: config.flagConcurrency,
+    downloadOne: (code, signal) => downloadFlag(code, flagDeps, signal),
+    progressIntervalMs: options.progressIntervalMs,
+    downloadIndex: indexWriter,
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  const cancels = createCancelListener({ connection, prefix, logger: logger.child({ component: 'cancel-listener' }) });
+  /** Runs a job tracked under its download, so that a cancel of that download aborts it. */
+  const tracked = <T>(
+    worker: JobCanceller,
+    job: Job,
+    downloadId: string | undefined,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    handle: (run: JobRun) => Promise<T>,
+  ): Promise<T> =>
+    downloadId === undefined || job.id === undefined
+      ? handle(jobRun(token, signal))
+      : cancels.track(downloadId, job.id, worker, (cancellation) => handle(jobRun(token, signal, cancellation)));
 
-  const chunkWorker = new Worker<ChunkJobData, ChunkResult>(
+  const chunkWorker: Worker<ChunkJobData, ChunkResult> = new Worker<ChunkJobData, ChunkResult>(
     QueueNames.flags,
     // Three parameters: bullmq passes an AbortSignal only to processors that take one.
-    (job, token, signal) => runChunkJob(job, token, signal ?? new AbortController().signal),
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
+    (job, token, signal) =>
+      tracked(chunkWorker, job, downloadIdOfChunkJob(job.id ?? ''), token, signal, (run) =>
+        handleChunkJob(job, run, { ...chunkDeps, logger }),
+      ),
+    common,
   );
-  const downloadWorker = new Worker<DownloadJobData, DownloadSummary>(
+  const downloadWorker: Worker<DownloadJobData, DownloadSummary> = new Worker<DownloadJobData, DownloadSummary>(
     QueueNames.downloads,
-    (job, token, signal) => runDownloadJob(job, token, signal ?? new AbortController().signal),
-    { ...common, concurrency: config.WORKER_CONCURRENCY },
+    (job, token, signal) =>
+      tracked(downloadWorker, job, job.id, token, signal, (run) =>
+        handleDownloadJob(job, run, {
+          ...chunkDeps,
+          logger,
+          prefix,
+          readChunkJob: (jobId) => flagsQueue.getJob(jobId),
+          downloadIndex: indexWriter,
+        }),
+      ),
+    common,
   );
   listen(chunkWorker, logger.child({ component: 'chunk-worker' }));
   listen(downloadWorker, logger.child({ component: 'download-worker' }));
-
-  async function runChunkJob(
-    job: Job<ChunkJobData, ChunkResult>,
-    token: string | undefined,
-    signal: AbortSignal,
-  ): Promise<ChunkResult> {
-    const data = parseOrGiveUp(Contracts.chunkJobData, job.data);
-    const log = logger.child({ jobId: job.id, downloadId: data.downloadId, chunk: data.chunk });
-    const outcomes = await runChunk(job, data, { token, signal, log });
-    log.debug({ flags: outcomes.length }, 'chunk done');
-    return { downloadId: data.downloadId, chunk: data.chunk, outcomes };
-  }
-
-  /**
-   * The flags of one chunk, whichever job carries them (a chunk job, or a single-job
-   * download as its chunk 0): resumes from the job's progress, reports progress on the
-   * job, and on a shutdown past the deadline hands the job back to `wait`.
-   */
-  async function runChunk(
-    job: Job,
-    data: ChunkJobData,
-    run: { token: string | undefined; signal: AbortSignal; log: Logger; onDecided?: (decided: FlagOutcome[]) => void },
-  ): Promise<FlagOutcome[]> {
-    const previous = previousOutcomes(job.progress, data);
-    if (previous.length > 0) run.log.info({ decided: previous.length }, 'resuming chunk');
-    try {
-      return await processChunk({
-        codes: data.codes,
-        concurrency: config.FLAG_CONCURRENCY,
-        previous,
-        downloadOne: (code, flagSignal) => downloadFlag(code, flagDeps, flagSignal),
-        onProgress: (decided) => {
-          run.onDecided?.(decided);
-          return job.updateProgress(chunkProgress(data, decided));
-        },
-        onProgressError: (err) => run.log.warn({ err }, 'progress report failed'),
-        progressIntervalMs: options.progressIntervalMs,
-        signal: run.signal,
-      });
-    } catch (error) {
-      if (run.signal.aborted && run.signal.reason === HAND_BACK) {
-        // Back to `wait` without spending an attempt; the next worker skips what is done.
-        await job.moveToWait(run.token);
-        run.log.info('chunk handed back to the queue');
-        throw new WaitingError();
-      }
-      throw error;
-    }
-  }
-
-  async function runDownloadJob(
-    job: Job<DownloadJobData, DownloadSummary>,
-    token: string | undefined,
-    signal: AbortSignal,
-  ): Promise<DownloadSummary> {
-    const data = parseOrGiveUp(Contracts.downloadJobData, job.data);
-    const downloadId = job.id ?? '';
-    const log = logger.child({ jobId: job.id, downloadId });
-    if (data.inline === true) return runSingleJobDownload(job, data, { token, signal, log });
-    const [childrenValues, failures] = await Promise.all([job.getChildrenValues(), job.getIgnoredChildrenFailures()]);
-    const failedChunks = await Promise.all(
-      Object.entries(failures).map(([key, reason]) => readFailedChunk(key, reason)),
-    );
-    const summary = finishDownload({
-      downloadId,
-      codes: data.codes,
-      childrenValues,
-      failedChunks,
-      elapsedSeconds: (Date.now() - job.timestamp) / 1000,
-      onInvalidResult: (key, reason) => log.warn({ key, reason }, 'ignored an invalid chunk result'),
-    });
-    log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
-    return summary;
-  }
-
-  /**
-   * A download that is one job: its codes are its chunk 0. On its last attempt a
-   * failure still completes the download, its undecided flags ERROR with the reason,
-   * as a flow's parent reports a chunk that failed for good.
-   */
-  async function runSingleJobDownload(
-    job: Job<DownloadJobData, DownloadSummary>,
-    data: DownloadJobData,
-    run: { token: string | undefined; signal: AbortSignal; log: Logger },
-  ): Promise<DownloadSummary> {
-    const downloadId = job.id ?? '';
-    const chunk: ChunkJobData = { downloadId, chunk: 0, codes: data.codes };
-    let decided = previousOutcomes(job.progress, chunk);
-    const elapsedSeconds = () => (Date.now() - job.timestamp) / 1000;
-    let summary: DownloadSummary;
-    try {
-      const outcomes = await runChunk(job, chunk, { ...run, onDecided: (outcomes) => (decided = outcomes) });
-      summary = summarize(data.codes, outcomes, elapsedSeconds());
-    } catch (error) {
-      if (error instanceof WaitingError || error instanceof UnrecoverableError || !isLastAttempt(job)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      run.log.warn({ err: error, attemptsMade: job.attemptsMade }, 'download failed on its last attempt');
-      summary = finishDownload({
-        downloadId,
-        codes: data.codes,
-        childrenValues: {},
-        failedChunks: [{ key: downloadId, reason, codes: data.codes, decided }],
-        elapsedSeconds: elapsedSeconds(),
-      });
-    }
-    run.log.info({ saved: summary.saved, notFound: summary.notFound, failed: summary.failed }, summary.message);
-    return summary;
-  }
-
-  async function readFailedChunk(key: string, reason: string): Promise<FailedChunk> {
-    const keyPrefix = `${prefix}:${QueueNames.flags}:`;
-    if (!key.startsWith(keyPrefix)) return { key, reason };
-    const job = await Job.fromId(flagsQueue, key.slice(keyPrefix.length));
-    if (job === undefined || !Contracts.chunkJobData.check(job.data)) return { key, reason };
-    return { key, reason, codes: job.data.codes, decided: previousOutcomes(job.progress, job.data) };
-  }
+  // A download's job that failed for good (BullMQ sets finishedOn only then) ends it in the index.
+  downloadWorker.on('failed', (job) => {
+    if (job !== undefined && typeof job.finishedOn === 'number') void indexWriter.failed(job);
+  });
 
   let started = false;
   return {
@@ -225,66 +173,50 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     },
     close: once(async () => {
       const closed = Promise.allSettled([chunkWorker.close(), downloadWorker.close()]);
-      if (!(await settlesWithin(closed, config.SHUTDOWN_TIMEOUT_MS))) {
-        logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed: handing running jobs back');
+      const timeoutMs = config.shutdownTimeoutMs;
+      if (
+        !(await withTimeout(
+          closed.then(() => true),
+          timeoutMs,
+          () => false,
+        ))
+      ) {
+        logger.warn({ timeoutMs }, 'shutdown deadline passed: handing running jobs back');
         chunkWorker.cancelAllJobs(HAND_BACK);
         downloadWorker.cancelAllJobs(HAND_BACK);
       }
-      const results = [...(await closed), ...(await Promise.allSettled([flagsQueue.close()]))];
+      const results = [...(await closed), ...(await Promise.allSettled([flagsQueue.close(), cancels.close()]))];
       const failure = results.find((result) => result.status === 'rejected');
       if (failure !== undefined) throw failure.reason;
     }),
     async waitUntilReady() {
-      await Promise.all([chunkWorker.waitUntilReady(), downloadWorker.waitUntilReady(), flagsQueue.waitUntilReady()]);
+      await Promise.all([
+        chunkWorker.waitUntilReady(),
+        downloadWorker.waitUntilReady(),
+        flagsQueue.waitUntilReady(),
+        cancels.waitUntilReady(),
+      ]);
     },
   };
 }
 
-/** Bad job data will be bad on every attempt: fail it for good. */
-function parseOrGiveUp<T>(checker: { parse(value: unknown): T }, value: unknown): T {
-  try {
-    return checker.parse(value);
-  } catch (error) {
-    throw new UnrecoverableError((error as Error).message);
-  }
-}
-
-/** This attempt is the job's last: a failure now fails it for good. */
-function isLastAttempt(job: Job): boolean {
-  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
-
-/** What an earlier attempt of this chunk reported, if its progress is this chunk's. */
-function previousOutcomes(progress: unknown, data: ChunkJobData): FlagOutcome[] {
-  if (!Contracts.chunkProgress.check(progress)) return [];
-  if (progress.downloadId !== data.downloadId || progress.chunk !== data.chunk) return [];
-  return progress.outcomes;
-}
-
-function chunkProgress(data: ChunkJobData, outcomes: FlagOutcome[]): ChunkProgress {
-  return { downloadId: data.downloadId, chunk: data.chunk, total: data.codes.length, outcomes };
+function jobRun(token: string | undefined, signal: AbortSignal | undefined, cancellation?: RunCancellation): JobRun {
+  return { token, signal: signal ?? new AbortController().signal, ...(cancellation ? { cancellation } : {}) };
 }
 
 function listen(worker: Worker, log: Logger): void {
   // Without an 'error' listener an EventEmitter error would crash the process.
   worker.on('error', (err) => log.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) =>
-    log.warn({ err, jobId: job?.id, attemptsMade: job?.attemptsMade, downloadId: downloadIdOf(job) }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    const ids = { jobId: job?.id, downloadId: downloadIdOf(job) };
+    // A cancelled download's job ends so on purpose: not a failure to warn about.
+    if (err.message === DOWNLOAD_CANCELLED_REASON) return log.info(ids, 'job ended: download cancelled');
+    log.warn({ err, ...ids, attemptsMade: job?.attemptsMade }, 'job failed');
+  });
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled: taken back'));
 }
 
 function downloadIdOf(job: Job | undefined): string | undefined {
   const data = job?.data as { downloadId?: unknown } | undefined;
   return typeof data?.downloadId === 'string' ? data.downloadId : job?.id;
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

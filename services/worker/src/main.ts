@@ -3,13 +3,9 @@
 // in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
 // them back to the queue, then close the origin pool and Redis. The only module that
 // reads process.env, handles signals or exits.
-import {
-  closeAll,
-  createLocalFlagStore,
-  loadConfigOrReport,
-  createLogger,
-  createRedisConnection,
-} from '@flagship/common';
+import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { Redis } from 'ioredis';
+import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
@@ -21,12 +17,12 @@ const CLOSE_MARGIN_MS = 10_000;
 
 function main(): void {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
-  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL });
-  const connection = createRedisConnection(config.REDIS_URL, 'worker');
+  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  const connection = new Redis(config.redisUrl, redisOptions('worker'));
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
-  const dispatcher = createOriginDispatcher(config);
-  const store = createLocalFlagStore(config.DOWNLOADS_DIR);
+  const dispatcher = createOriginDispatcher(config.originPool);
+  const store = createLocalFlagStore(config.downloadsDir);
   const workers = createFlagWorkers({ config, connection, dispatcher, store, logger });
   let accepting = true;
   const health = createHealthServer(() => ({
@@ -36,7 +32,7 @@ function main(): void {
   }));
 
   closeWithGrace(
-    { delay: config.SHUTDOWN_TIMEOUT_MS + 2 * CLOSE_MARGIN_MS, logger: { error: (msg) => logger.error(msg) } },
+    { delay: config.shutdownTimeoutMs + 2 * CLOSE_MARGIN_MS, logger: { error: (msg) => logger.error(msg) } },
     async ({ signal, err }) => {
       if (err !== undefined) logger.error({ err }, 'unexpected error: shutting down');
       else logger.info({ signal }, 'shutting down');
@@ -49,7 +45,7 @@ function main(): void {
           { name: 'redis', close: () => connection.quit() },
         ],
         {
-          timeoutMs: config.SHUTDOWN_TIMEOUT_MS + CLOSE_MARGIN_MS,
+          timeoutMs: config.shutdownTimeoutMs + CLOSE_MARGIN_MS,
           onError: (name, error) => logger.error({ err: error, closing: name }, 'close failed'),
         },
       );
@@ -58,13 +54,15 @@ function main(): void {
   );
 
   workers.run();
-  if (config.WORKER_HEALTH_PORT > 0) health.listen(config.WORKER_HEALTH_PORT);
+  if (config.healthPort > 0) health.listen(config.healthPort);
   logger.info(
     {
-      origin: config.ORIGIN_URL,
-      downloadsDir: config.DOWNLOADS_DIR,
-      workerConcurrency: config.WORKER_CONCURRENCY,
-      flagConcurrency: config.FLAG_CONCURRENCY,
+      origin: config.originUrl,
+      downloadsDir: config.downloadsDir,
+      workerConcurrency: config.workerConcurrency,
+      flagConcurrency: config.flagConcurrency,
+      flagDeadlineMs: config.flagDeadlineMs,
+      originRateLimit: config.originRateLimit || 'off',
     },
     'worker started',
   );

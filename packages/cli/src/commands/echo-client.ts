@@ -53,11 +53,22 @@ function connect(target: EchoTarget, timeoutMs: number): Promise<Socket> {
   });
 }
 
-/** Bytes in, bytes out, untouched: exit 0 once the server closes after our end of input. */
+/**
+ * Bytes in, bytes out, untouched: exit 0 once the server closes after our end of input.
+ * An interrupt (io.signal, Ctrl-C) drops the connection: exit 130.
+ */
 function pipeSession(socket: Socket, where: string, io: CliIO): Promise<number> {
   return new Promise((resolve) => {
     let inputEnded = false;
+    let interrupted = false;
     let failure: string | undefined;
+    const onAbort = () => {
+      interrupted = true;
+      io.stdin.unpipe(socket);
+      io.stdin.pause();
+      socket.destroy();
+    };
+    io.signal?.addEventListener('abort', onAbort, { once: true });
     io.stdin.once('end', () => (inputEnded = true));
     io.stdin.pipe(socket); // ends our sending side (half-close) at the end of stdin
     socket.pipe(io.stdout, { end: false });
@@ -74,10 +85,13 @@ function pipeSession(socket: Socket, where: string, io: CliIO): Promise<number> 
       }
     });
     socket.once('close', () => {
+      io.signal?.removeEventListener('abort', onAbort);
+      if (interrupted) return resolve(ExitCodes.interrupted);
       if (failure === undefined) return resolve(ExitCodes.ok);
       io.stderr.write(`flagship echo: ${failure}\n`);
       resolve(ExitCodes.failed);
     });
+    if (io.signal?.aborted === true) onAbort();
   });
 }
 
@@ -108,8 +122,9 @@ function interactiveSession(socket: Socket, where: string, options: EchoClientOp
       sent += 1;
       socket.write(`${line}\n`);
     });
-    // Ctrl-D or Ctrl-C: leave like `exit`, without sending it.
+    // Ctrl-D or Ctrl-C (in raw mode, or as a signal: io.signal): leave like `exit`, without sending it.
     lines.on('SIGINT', () => lines.close());
+    io.signal?.addEventListener('abort', quit, { once: true });
     lines.on('close', quit);
 
     socket.on('data', (chunk: Buffer) => {
@@ -127,6 +142,7 @@ function interactiveSession(socket: Socket, where: string, options: EchoClientOp
       quit();
     });
     socket.once('close', () => {
+      io.signal?.removeEventListener('abort', quit);
       clearTimeout(quitTimer);
       lines.close();
       if (failure === undefined) return resolve(ExitCodes.ok);

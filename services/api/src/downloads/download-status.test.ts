@@ -119,7 +119,18 @@ describe('toDownloadStatus', () => {
       snapshot({ state: 'failed', failedReason: 'store unavailable', finishedAt: CREATED_AT + 3_000 }),
       NOW,
     );
-    expect(status).toMatchObject({ state: 'failed', message: 'download failed: store unavailable', elapsedSeconds: 3 });
+    expect(status).toMatchObject({
+      state: 'failed',
+      failedReason: 'store unavailable',
+      message: 'download failed: store unavailable',
+      elapsedSeconds: 3,
+    });
+  });
+
+  it('says a failed download failed for an unknown reason when the queue gave none, and nothing else does', () => {
+    const status = toDownloadStatus(snapshot({ state: 'failed', finishedAt: CREATED_AT + 3_000 }), NOW);
+    expect(status).toMatchObject({ failedReason: 'unknown reason', message: 'download failed: unknown reason' });
+    expect(toDownloadStatus(snapshot(), NOW).failedReason).toBeUndefined();
   });
 
   it('ignores poisoned job data: progress and results that break the contract, outcomes for codes not asked', () => {

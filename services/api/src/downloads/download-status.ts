@@ -1,46 +1,23 @@
 // A download's status for GET /v1/downloads/:id and the first SSE event: state, counts
 // and per-flag outcomes. Complete downloads are read from their job's summary; running
 // ones from the finished chunks' results plus the running chunks' cumulative progress
-// (a single-job download is its own one chunk).
+// (a single-job download is its own one chunk). A cancelled download reads like a
+// running one stopped at the cancel: the outcomes decided so far, `cancelled`.
+// Its shape, DownloadStatus, is the public API's (@flagship/common).
 // Pure: it reads a snapshot, so it is tested with fake job data.
 import {
   Contracts,
+  DOWNLOAD_CANCELLED_REASON,
   countOutcomes,
   reportLine,
+  type DownloadLinks,
+  type DownloadState,
+  type DownloadStatus,
   type DownloadSummary,
   type FlagOutcome,
-  type OutcomeCounts,
 } from '@flagship/common';
-import { DownloadNotFoundError } from '../errors.ts';
 import type { DownloadQueues, DownloadSnapshot } from '../queues/download-queues.ts';
-
-export const DownloadState = {
-  queued: 'queued',
-  running: 'running',
-  completed: 'completed',
-  failed: 'failed',
-} as const;
-export type DownloadState = (typeof DownloadState)[keyof typeof DownloadState];
-
-export interface DownloadLinks {
-  self: string;
-  events: string;
-}
-
-export interface DownloadStatus extends OutcomeCounts {
-  id: string;
-  state: DownloadState;
-  total: number;
-  /** Flags with an outcome so far. */
-  done: number;
-  elapsedSeconds: number;
-  createdAt: string;
-  finishedAt?: string;
-  message?: string;
-  files: string[];
-  outcomes: FlagOutcome[];
-  links: DownloadLinks;
-}
+import { missingDownloadError } from './missing-download.ts';
 
 export function downloadLinks(downloadId: string): DownloadLinks {
   const self = `/v1/downloads/${downloadId}`;
@@ -49,6 +26,13 @@ export function downloadLinks(downloadId: string): DownloadLinks {
 
 function requestedCodes(snapshot: DownloadSnapshot): string[] {
   return Contracts.downloadJobData.check(snapshot.data) ? snapshot.data.codes : [];
+}
+
+/** The download this one retries, from its job data. */
+function retryOfPart(snapshot: DownloadSnapshot): { retryOf?: string } {
+  return Contracts.downloadJobData.check(snapshot.data) && snapshot.data.retryOf !== undefined
+    ? { retryOf: snapshot.data.retryOf }
+    : {};
 }
 
 /** Outcomes known so far, one per code, from the chunks' results and progress. */
@@ -73,10 +57,10 @@ export function outcomesFromChunks(snapshot: DownloadSnapshot): Map<string, Flag
 const NOT_STARTED_STATES = new Set(['waiting-children', 'waiting', 'prioritized']);
 
 function stateOf(snapshot: DownloadSnapshot, outcomes: number): DownloadState {
-  if (snapshot.state === 'completed') return DownloadState.completed;
-  if (snapshot.state === 'failed') return DownloadState.failed;
+  if (snapshot.state === 'completed') return 'completed';
+  if (snapshot.state === 'failed') return 'failed';
   const started = outcomes > 0 || snapshot.chunks.some((chunk) => chunk.started || chunk.status !== 'pending');
-  return NOT_STARTED_STATES.has(snapshot.state) && !started ? DownloadState.queued : DownloadState.running;
+  return NOT_STARTED_STATES.has(snapshot.state) && !started ? 'queued' : 'running';
 }
 
 function isoTime(ms: number | undefined): string | undefined {
@@ -86,7 +70,7 @@ function isoTime(ms: number | undefined): string | undefined {
 function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): DownloadStatus {
   return {
     id: snapshot.id,
-    state: DownloadState.completed,
+    state: 'completed',
     total: summary.total,
     done: summary.outcomes.length,
     saved: summary.saved,
@@ -96,13 +80,60 @@ function fromSummary(snapshot: DownloadSnapshot, summary: DownloadSummary): Down
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(snapshot.finishedAt === undefined ? {} : { finishedAt: isoTime(snapshot.finishedAt) }),
     message: summary.message,
+    ...retryOfPart(snapshot),
     files: summary.files,
     outcomes: summary.outcomes,
     links: downloadLinks(snapshot.id),
   };
 }
 
+/**
+ * When the download was cancelled: its mark, or, once the mark has expired, its job
+ * having failed for good because of the cancel.
+ */
+function cancelledAtOf(snapshot: DownloadSnapshot): number | undefined {
+  if (snapshot.cancelledAt !== undefined) return snapshot.cancelledAt;
+  if (snapshot.state === 'failed' && snapshot.failedReason === DOWNLOAD_CANCELLED_REASON) {
+    return snapshot.finishedAt ?? snapshot.createdAt;
+  }
+  return undefined;
+}
+
+/**
+ * A cancelled download stays cancelled whatever its job did after the cancel: failed
+ * for good by it (the usual end), or completed anyway (its last flag was decided as the
+ * cancel came; the counts are then the summary's). finishedAt is the cancel's time.
+ */
+function cancelledStatus(snapshot: DownloadSnapshot, cancelledAt: number): DownloadStatus {
+  const stopped =
+    snapshot.state === 'completed' && Contracts.downloadSummary.check(snapshot.returnValue)
+      ? fromSummary(snapshot, snapshot.returnValue)
+      : toDownloadStatus(
+          {
+            ...snapshot,
+            state: 'active',
+            cancelledAt: undefined,
+            // The single job failed by the cancel is no failed chunk: its undecided flags stay undecided.
+            chunks: snapshot.chunks.map((chunk) =>
+              chunk.status === 'failed' && chunk.failedReason === DOWNLOAD_CANCELLED_REASON
+                ? { ...chunk, status: 'pending' }
+                : chunk,
+            ),
+          },
+          Math.max(cancelledAt, snapshot.createdAt),
+        );
+  const { failedReason: _failedReason, ...status } = stopped;
+  return {
+    ...status,
+    state: 'cancelled',
+    finishedAt: new Date(cancelledAt).toISOString(),
+    message: `cancelled: ${reportLine(status, status.elapsedSeconds)}`,
+  };
+}
+
 export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): DownloadStatus {
+  const cancelledAt = cancelledAtOf(snapshot);
+  if (cancelledAt !== undefined) return cancelledStatus(snapshot, cancelledAt);
   if (snapshot.state === 'completed' && Contracts.downloadSummary.check(snapshot.returnValue)) {
     return fromSummary(snapshot, snapshot.returnValue);
   }
@@ -111,13 +142,15 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
   const outcomes = codes.flatMap((code) => byCode.get(code) ?? []);
   const counts = countOutcomes(outcomes);
   const state = stateOf(snapshot, outcomes.length);
-  const finished = state === DownloadState.completed || state === DownloadState.failed;
+  const finished = state === 'completed' || state === 'failed';
   const endMs = finished ? (snapshot.finishedAt ?? nowMs) : nowMs;
   const elapsedSeconds = Math.max(0, (endMs - snapshot.createdAt) / 1000);
+  // BullMQ's failedReason of the download's job, sent as it is for clients to show.
+  const failedReason = state === 'failed' ? (snapshot.failedReason ?? 'unknown reason') : undefined;
   const message =
-    state === DownloadState.failed
-      ? `download failed: ${snapshot.failedReason ?? 'unknown reason'}`
-      : state === DownloadState.completed
+    failedReason !== undefined
+      ? `download failed: ${failedReason}`
+      : state === 'completed'
         ? reportLine(counts, elapsedSeconds)
         : undefined;
   return {
@@ -130,6 +163,8 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
     createdAt: new Date(snapshot.createdAt).toISOString(),
     ...(finished && snapshot.finishedAt !== undefined ? { finishedAt: isoTime(snapshot.finishedAt) } : {}),
     ...(message === undefined ? {} : { message }),
+    ...retryOfPart(snapshot),
+    ...(failedReason === undefined ? {} : { failedReason }),
     files: outcomes.flatMap((o) => (o.file === undefined ? [] : [o.file])),
     outcomes,
     links: downloadLinks(snapshot.id),
@@ -137,12 +172,12 @@ export function toDownloadStatus(snapshot: DownloadSnapshot, nowMs: number): Dow
 }
 
 export interface DownloadStatusDeps {
-  queues: Pick<DownloadQueues, 'readSnapshot'>;
+  queues: Pick<DownloadQueues, 'readSnapshot' | 'index'>;
   now?: () => number;
 }
 
 export async function getDownloadStatus(downloadId: string, deps: DownloadStatusDeps): Promise<DownloadStatus> {
   const snapshot = await deps.queues.readSnapshot(downloadId);
-  if (snapshot === undefined) throw new DownloadNotFoundError(downloadId);
+  if (snapshot === undefined) throw await missingDownloadError(downloadId, deps.queues.index);
   return toDownloadStatus(snapshot, (deps.now ?? Date.now)());
 }

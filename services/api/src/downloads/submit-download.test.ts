@@ -2,7 +2,7 @@ import { COUNTRY_CODES, REFERENCE_CODES, chunkJobId } from '@flagship/common';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../errors.ts';
 import { createFakeDownloadQueues } from '../test-support/fake-download-queues.ts';
-import { resolveCodes, submitDownload } from './submit-download.ts';
+import { createDownload, resolveCodes, submitDownload } from './submit-download.ts';
 
 describe('resolveCodes', () => {
   it("defaults to the reference program's 20 codes for no body or {}", () => {
@@ -89,5 +89,47 @@ describe('submitDownload', () => {
     const queues = createFakeDownloadQueues();
     await expect(submitDownload({ codes: ['ZZ'] }, { queues, chunkSize: 25 })).rejects.toThrow(InvalidRequestError);
     expect(queues.added).toHaveLength(0);
+  });
+});
+
+describe('createDownload', () => {
+  const id = '00000000-0000-4000-8000-000000000002';
+  const deps = (queues = createFakeDownloadQueues()) => ({
+    queues,
+    chunkSize: 25,
+    newId: () => id,
+    now: () => 1_700_000_000_000,
+    retention: { ageSeconds: 60, count: 5 },
+  });
+
+  it("records the download, queued, in the index, with the job's acceptance time, retention and retryOf", async () => {
+    const d = deps();
+    const accepted = await createDownload(['CN', 'IN'], d, { retryOf: 'd0' });
+    expect(accepted).toMatchObject({ id, state: 'queued', total: 2, retryOf: 'd0' });
+    expect(d.queues.index.records.get(id)).toMatchObject({
+      state: 'queued',
+      total: 2,
+      createdAt: 1_700_000_000_000,
+      retryOf: 'd0',
+    });
+    expect(d.queues.added[0]).toMatchObject({
+      data: { codes: ['CN', 'IN'], retryOf: 'd0' },
+      opts: { timestamp: 1_700_000_000_000, removeOnComplete: { age: 60, count: 5 } },
+    });
+  });
+
+  it('forgets the record when the jobs cannot be added, and fails with the queue error', async () => {
+    const failing = createFakeDownloadQueues({
+      addDownload: () => Promise.reject(new Error('Redis is down')),
+    });
+    await expect(createDownload(['CN'], deps(failing))).rejects.toThrow('Redis is down');
+    expect(failing.index.records.size).toBe(0);
+  });
+
+  it('still accepts a download whose record could not be written (the worker records it when it ends)', async () => {
+    const d = deps();
+    d.queues.index.submitted = () => Promise.reject(new Error('script failed'));
+    await expect(createDownload(['CN'], d)).resolves.toMatchObject({ id });
+    expect(d.queues.added).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@
 // FlowProducer, Queues). The Redis connections belong to the caller, closed after.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { DownloadEventHub } from '../downloads/download-events.ts';
+import type { DownloadEventHub } from '../downloads/download-event-hub.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
 
 export interface DownloadQueuesPluginOptions {

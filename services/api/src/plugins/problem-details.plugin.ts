@@ -7,8 +7,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, type FieldError } from '../errors.ts';
-import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from '../http/problem.ts';
+import { PROBLEM_CONTENT_TYPE, type FieldError, type Problem } from '@flagship/common';
+import { ApiError } from '../errors.ts';
+import { problemType } from '../http/problem.ts';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -24,6 +25,9 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { title: string; detail?: string }> 
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { title: 'Unsupported media type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { title: 'Bad request' },
   FST_ERR_CTP_BODY_TOO_LARGE: { title: 'Request body too large' },
+  // Raised by the router, before any route or hook: see problemFrameworkErrors.
+  FST_ERR_BAD_URL: { title: 'Bad request', detail: 'the URL is not valid (a malformed percent-encoding)' },
+  FST_ERR_MAX_PARAM_LENGTH: { title: 'URI Too Long', detail: 'a path parameter is longer than the API accepts' },
 };
 
 export function validationErrors(error: FastifyError): FieldError[] {
@@ -95,6 +99,15 @@ function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
 
 function instanceOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? request.url;
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or
+ * hook runs (a URL with a malformed percent-encoding, an over-long path parameter),
+ * which setErrorHandler never sees, answered as problems too.
+ */
+export function problemFrameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toProblem(error, instanceOf(request)));
 }
 
 async function problemDetails(app: FastifyInstance): Promise<void> {

@@ -4,28 +4,33 @@
 // hang. A download is added as one job (Queue.add) or as a flow (FlowProducer.add), as
 // buildDownloadJobs shaped it. Events come from one QueueEvents per queue, each on its
 // own duplicate of the events connection, and only while someone follows
-// (on-demand-queue-events.ts).
-import { FlowProducer, Queue, type Job } from 'bullmq';
+// (on-demand-queue-events.ts). A download's status is read by download-snapshot-reader.ts.
+// The downloads' index and the Idempotency-Key claims share the producer connection and
+// its deadline (redis-download-index.ts, idempotency-keys.ts).
+import { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  DownloadShape,
   QUEUE_PREFIX,
   QueueNames,
-  closeAll,
-  once,
-  silentLogger,
   type ChunkJobData,
   type ChunkResult,
   type DownloadJobData,
   type DownloadJobs,
   type DownloadSummary,
-  type Logger,
 } from '@flagship/common';
+import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
-import type { ChunkSnapshot, DownloadQueues, DownloadSnapshot } from './download-queues.ts';
+import { cancelInRedis, readCancelledAt } from './download-cancellation.ts';
+import { readDownloadEventsAfter } from './download-event-log.ts';
+import type { DownloadQueues } from './download-queues.ts';
+import { readDownloadSnapshot } from './download-snapshot-reader.ts';
+import { createRedisIdempotencyKeys } from './idempotency-keys.ts';
 import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
+import { createRedisDownloadIndex } from './redis-download-index.ts';
 
 export interface BullmqDownloadQueuesOptions {
-  /** Producer connection (createRedisConnection(url, 'producer')); shared, not closed here. */
+  /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
   connection: Redis;
   /** Connection for QueueEvents (role 'events'); duplicated per queue while followed, not closed here. */
   eventsConnection: Redis;
@@ -43,15 +48,6 @@ export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   return CONNECTION_ERROR.test(`${error.name} ${code} ${error.message}`);
-}
-
-function timeout(ms: number, what: string): { promise: Promise<never>; cancel: () => void } {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not answer ${what} within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return { promise, cancel: () => clearTimeout(timer) };
 }
 
 export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions): DownloadQueues {
@@ -77,110 +73,44 @@ export function createBullmqDownloadQueues(options: BullmqDownloadQueuesOptions)
   /** Run one Redis operation: fail fast when the connection is down, 503 on connection errors. */
   async function guarded<T>(what: string, operation: () => Promise<T>): Promise<T> {
     if (connection.status !== 'ready') throw new QueueUnavailableError(`Redis is not connected (${connection.status})`);
-    const timer = timeout(timeoutMs, what);
     try {
-      return await Promise.race([operation(), timer.promise]);
+      return await withTimeout(operation(), timeoutMs, () => {
+        throw new QueueUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`);
+      });
     } catch (error) {
       if (error instanceof QueueUnavailableError) throw error;
       if (isConnectionError(error) || connection.status !== 'ready') {
         throw new QueueUnavailableError(`Redis failed during ${what}: ${(error as Error).message}`, { cause: error });
       }
       throw error;
-    } finally {
-      timer.cancel();
     }
   }
 
   const events = createOnDemandQueueEvents({ connection, eventsConnection, prefix, logger, guarded });
 
-  const flagsKeyPrefix = `${prefix}:${QueueNames.flags}:`;
-  function chunkIdOfKey(key: string): string | undefined {
-    return key.startsWith(flagsKeyPrefix) ? key.slice(flagsKeyPrefix.length) : undefined;
-  }
-
-  async function readChunk(
-    jobId: string,
-    status: ChunkSnapshot['status'],
-    failedReason?: string,
-  ): Promise<ChunkSnapshot> {
-    const job: Job | undefined = await flags.getJob(jobId);
-    return {
-      jobId,
-      status,
-      started: job?.processedOn !== undefined && job.processedOn !== null,
-      progress: job?.progress,
-      ...(status === 'failed' ? { codes: (job?.data as { codes?: unknown } | undefined)?.codes } : {}),
-      ...(failedReason === undefined ? {} : { failedReason }),
-    };
-  }
-
-  async function readChunks(parent: Job): Promise<ChunkSnapshot[]> {
-    const dependencies = await parent.getDependencies();
-    const chunks: Promise<ChunkSnapshot>[] = [];
-    for (const [key, result] of Object.entries(dependencies.processed ?? {})) {
-      const jobId = chunkIdOfKey(key);
-      if (jobId !== undefined) chunks.push(Promise.resolve({ jobId, status: 'completed', started: true, result }));
-    }
-    for (const key of dependencies.unprocessed ?? []) {
-      const jobId = chunkIdOfKey(key);
-      if (jobId !== undefined) chunks.push(readChunk(jobId, 'pending'));
-    }
-    for (const [key, reason] of Object.entries(dependencies.ignored ?? {})) {
-      const jobId = chunkIdOfKey(key);
-      if (jobId !== undefined) chunks.push(readChunk(jobId, 'failed', String(reason)));
-    }
-    return Promise.all(chunks);
-  }
-
-  /** A single-job download is its own one chunk: its progress is chunk 0's. */
-  function ownChunk(job: Job, state: string): ChunkSnapshot {
-    const failed = state === 'failed';
-    return {
-      jobId: job.id ?? '',
-      status: failed ? 'failed' : 'pending',
-      started: job.processedOn !== undefined && job.processedOn !== null,
-      progress: job.progress,
-      ...(failed ? { codes: (job.data as { codes?: unknown } | undefined)?.codes } : {}),
-      ...(failed && job.failedReason ? { failedReason: job.failedReason } : {}),
-    };
-  }
-
-  function isSingleJob(job: Job): boolean {
-    return (job.data as { inline?: unknown } | undefined)?.inline === true;
-  }
-
-  async function readSnapshot(downloadId: string): Promise<DownloadSnapshot | undefined> {
-    // The state first, then the job. A job's state only moves forward, so a job read
-    // after its state is at least as new as that state. Read the other way round, a
-    // download that completed between the two reads looked `completed` without its
-    // summary, finish time or any flag done (seen with 50 downloads followed at once).
-    const state = await downloads.getJobState(downloadId);
-    if (state === 'unknown') return undefined;
-    const job = await downloads.getJob(downloadId);
-    if (job === undefined || job === null) return undefined;
-    const finished = state === 'completed';
-    return {
-      id: downloadId,
-      state,
-      data: job.data,
-      createdAt: job.timestamp,
-      ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
-      ...(finished ? { returnValue: job.returnvalue } : {}),
-      ...(job.failedReason ? { failedReason: job.failedReason } : {}),
-      chunks: finished ? [] : isSingleJob(job) ? [ownChunk(job, state)] : await readChunks(job),
-    };
-  }
-
   return {
     prefix,
     events,
+    index: createRedisDownloadIndex({ connection, prefix, guarded }),
+    idempotencyKeys: createRedisIdempotencyKeys({ connection, prefix, guarded }),
     async addDownload(jobs: DownloadJobs) {
       await guarded('adding a download', async () => {
-        if (jobs.shape === 'single') await downloads.add(jobs.name, jobs.data, jobs.opts);
+        if (jobs.shape === DownloadShape.single) await downloads.add(jobs.name, jobs.data, jobs.opts);
         else await flowProducer.add(jobs.flow);
       });
     },
-    readSnapshot: (downloadId) => guarded('reading a download', () => readSnapshot(downloadId)),
+    readSnapshot: (downloadId) =>
+      guarded('reading a download', async () => {
+        const snapshot = await readDownloadSnapshot({ prefix, downloads, flags }, downloadId);
+        if (snapshot === undefined) return undefined;
+        // The mark after the job: a job read as finished, with a mark, finished after the cancel.
+        const cancelledAt = await readCancelledAt(connection, prefix, downloadId);
+        return cancelledAt === undefined ? snapshot : { ...snapshot, cancelledAt };
+      }),
+    readEventsAfter: (downloadId, positions) =>
+      guarded('replaying events', () => readDownloadEventsAfter(connection, prefix, downloadId, positions)),
+    cancelDownload: (downloadId, atMs) =>
+      guarded('cancelling a download', () => cancelInRedis({ connection, prefix, downloads }, downloadId, atMs)),
     async ping() {
       await guarded('PING', () => connection.ping());
     },

@@ -9,10 +9,11 @@
 // readers begin right after it, so every event added after `start` resolves is read,
 // however late the reader's first XREAD reaches Redis.
 import { EventEmitter } from 'node:events';
-import { QueueNames, type Logger } from '@flagship/common';
+import { CANCELLED_EVENT, QueueNames } from '@flagship/common';
+import { type Logger } from '@flagship/runtime';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { DownloadEventFeed } from './download-queues.ts';
+import type { DownloadEventFeed, StreamPositions } from './download-queues.ts';
 
 export interface OnDemandQueueEventsOptions {
   /** Connection for the one XREVRANGE per start (the producer); not closed here. */
@@ -25,14 +26,16 @@ export interface OnDemandQueueEventsOptions {
   guarded<T>(what: string, operation: () => Promise<T>): Promise<T>;
 }
 
-/** The QueueEvents events the API relays; others are not forwarded. */
-const RELAYED = ['progress', 'completed', 'failed'] as const;
+/** The QueueEvents events the API relays (the last is the API's own, on a cancel); others are not forwarded. */
+export const RELAYED = ['progress', 'completed', 'failed', CANCELLED_EVENT] as const;
 const STREAMS = [QueueNames.downloads, QueueNames.flags] as const;
 type StreamName = (typeof STREAMS)[number];
 
 interface Session {
   ready: Promise<void>;
   readers: QueueEvents[];
+  /** The last entry relayed from each stream, or where the readers started. */
+  positions: StreamPositions;
 }
 
 export function createOnDemandQueueEvents(
@@ -57,11 +60,16 @@ export function createOnDemandQueueEvents(
     return { downloads: ids[0] ?? '0-0', flags: ids[1] ?? '0-0' };
   }
 
-  function startReader(name: StreamName, lastEventId: string): QueueEvents {
+  function startReader(session: Session, name: StreamName, lastEventId: string): QueueEvents {
     const reader = new QueueEvents(name, { connection: eventsConnection, prefix, lastEventId });
     reader.on('error', (error: Error) => logger.debug({ queue: name, err: error.message }, 'event stream error'));
+    // Typed for BullMQ's own events only; a custom one (the cancel) is emitted all the same.
+    const events = reader as unknown as EventEmitter;
     for (const event of RELAYED) {
-      reader.on(event, (args: unknown) => emitters[name].emit(event, args));
+      events.on(event, (args: unknown, id: string) => {
+        session.positions[name] = id; // before the listeners run: they may read it
+        emitters[name].emit(event, args, id);
+      });
     }
     return reader;
   }
@@ -84,11 +92,12 @@ export function createOnDemandQueueEvents(
     flags: emitters.flags,
     start() {
       if (current !== undefined) return current.ready;
-      const session: Session = { ready: Promise.resolve(), readers: [] };
+      const session: Session = { ready: Promise.resolve(), readers: [], positions: { downloads: '0-0', flags: '0-0' } };
       session.ready = (async () => {
         const ids = await options.guarded('starting the event streams', lastEventIds);
         if (!isCurrent(session)) return; // stopped meanwhile
-        session.readers = STREAMS.map((name) => startReader(name, ids[name]));
+        session.positions = { ...ids };
+        session.readers = STREAMS.map((name) => startReader(session, name, ids[name]));
       })();
       current = session;
       // A failed start is forgotten, so the next follower tries again.
@@ -99,5 +108,6 @@ export function createOnDemandQueueEvents(
     },
     stop,
     close: stop,
+    positions: () => ({ ...(current?.positions ?? { downloads: '0-0', flags: '0-0' }) }),
   };
 }

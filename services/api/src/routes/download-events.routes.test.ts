@@ -1,4 +1,5 @@
 // SSE framing through the HTTP layer (inject buffers the stream until it ends).
+import { HttpContracts } from '@flagship/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
 import type { FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
@@ -17,7 +18,8 @@ function parseEvents(body: string): { event: string; data: unknown }[] {
     .split('\n\n')
     .filter((block) => block !== '' && !block.startsWith(':'))
     .map((block) => {
-      const lines = block.split('\n');
+      const [id, ...lines] = block.split('\n');
+      expect(id).toMatch(/^id: \d+-\d+\.\d+-\d+\.[\w-]*$/); // every event has an id
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/^event: [a-z]+$/);
       expect(lines[1]).toMatch(/^data: \{/);
@@ -61,6 +63,17 @@ describe('GET /v1/downloads/:id/events', () => {
     const events = parseEvents(response.body);
     expect(events.map((e) => e.event)).toEqual(['status', 'progress', 'completed']);
     expect(events[1]?.data).toEqual({ done: 1, total: 2, saved: 1, notFound: 0, failed: 0, outcomes: [ok('BR')] });
+  });
+
+  it('ends with a failed event that says why, as the shared schema gives it', async () => {
+    testApp.queues.snapshots.set(DOWNLOAD_ID, snapshot());
+    testApp.queues.onReadSnapshot = () => {
+      testApp.queues.onReadSnapshot = undefined;
+      testApp.queues.emitters.downloads.emit('failed', { jobId: DOWNLOAD_ID, failedReason: 'disk full' });
+    };
+    const events = parseEvents((await testApp.app.inject(`/v1/downloads/${DOWNLOAD_ID}/events`)).body);
+    const [, last] = events.map((event) => HttpContracts.downloadEvent.parse(event));
+    expect(last).toMatchObject({ event: 'failed', data: { state: 'failed', failedReason: 'disk full' } });
   });
 
   it('answers an unknown download with a 404 problem, not a stream', async () => {

@@ -1,10 +1,12 @@
 import net from 'node:net';
-import { COUNTRY_CODES, createRedisConnection } from '@flagship/common';
+import { COUNTRY_CODES, HttpContracts, redisOptions } from '@flagship/common';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullmqDownloadQueues } from '../queues/bullmq-download-queues.ts';
 import type { DownloadSnapshot } from '../queues/download-queues.ts';
 import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createFakeDownloadQueues, type FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
+import { expectProblem } from '../test-support/problem.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -22,19 +24,6 @@ async function post(payload: unknown, headers: Record<string, string> = JSON_HEA
     headers,
     ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
   });
-}
-
-function expectProblem(
-  response: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
-  status: number,
-) {
-  expect(response.statusCode).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json() as Record<string, unknown>;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), code: expect.any(String) });
-  expect(body.detail).toEqual(expect.any(String));
-  expect(body.instance).toEqual(expect.stringMatching(/^\//));
-  return body;
 }
 
 describe('POST /v1/downloads', () => {
@@ -170,6 +159,20 @@ describe('GET /v1/downloads/:id', () => {
     });
   });
 
+  it('sends why a failed download failed, in the shape the shared schema gives', async () => {
+    const finishedAt = Date.parse('2026-01-01T00:00:03Z');
+    testApp.queues.snapshots.set(id, { ...snapshot, state: 'failed', failedReason: 'disk full', finishedAt });
+    const response = await testApp.app.inject(`/v1/downloads/${id}`);
+    expect(response.statusCode).toBe(200);
+    const body: unknown = response.json();
+    expect(HttpContracts.downloadStatus.parse(body)).toMatchObject({
+      state: 'failed',
+      failedReason: 'disk full',
+      message: 'download failed: disk full',
+      finishedAt: '2026-01-01T00:00:03.000Z',
+    });
+  });
+
   it('answers an unknown id with a 404 problem', async () => {
     const body = expectProblem(await testApp.app.inject(`/v1/downloads/${id}`), 404);
     expect(body.code).toBe('FLAGSHIP_DOWNLOAD_NOT_FOUND');
@@ -215,8 +218,8 @@ describe('with Redis down', () => {
 
   it('answers 503 problems at once, and does not crash', async () => {
     const url = `redis://127.0.0.1:${await closedPort()}`;
-    const producer = createRedisConnection(url, 'producer');
-    const events = createRedisConnection(url, 'events');
+    const producer = new Redis(url, redisOptions('producer'));
+    const events = new Redis(url, redisOptions('events'));
     producer.on('error', () => {});
     events.on('error', () => {});
     const queues = createBullmqDownloadQueues({ connection: producer, eventsConnection: events, timeoutMs: 200 });

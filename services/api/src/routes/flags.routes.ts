@@ -1,13 +1,12 @@
 // /v1/flags/:file: the flags the workers saved, served from the FlagStore. The store
 // refuses any name that could leave its folder (separators, `..`, dot files, control
 // characters); here such names are a 400 problem and missing files a 404 problem.
-import { UnsafeFileNameError, isSafeFileName, type FlagStore, type StoredFile } from '@flagship/common';
+import { FlagFileParams, UnsafeFileNameError, isSafeFileName, type FlagStore, type StoredFile } from '@flagship/common';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { FlagNotFoundError, InvalidRequestError } from '../errors.ts';
 import { problemResponses } from '../http/problem.ts';
-import { FlagFileParams } from '../http/schemas.ts';
 
 export interface FlagsRoutesOptions {
   store: FlagStore;

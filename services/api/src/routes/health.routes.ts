@@ -2,8 +2,8 @@
 // (a PING within the request timeout, else a 503 problem), so compose and load
 // balancers only send work to an API that can enqueue it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HealthStatus } from '@flagship/common';
 import { problemResponses } from '../http/problem.ts';
-import { HealthResponse } from '../http/schemas.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
 
 export interface HealthRoutesOptions {
@@ -13,7 +13,7 @@ export interface HealthRoutesOptions {
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, options) => {
   app.get(
     '/healthz',
-    { schema: { summary: 'The process is alive', tags: ['health'], response: { 200: HealthResponse } } },
+    { schema: { summary: 'The process is alive', tags: ['health'], response: { 200: HealthStatus } } },
     async () => ({ status: 'ok' }),
   );
 
@@ -23,7 +23,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       schema: {
         summary: 'Redis answers: the API can take downloads',
         tags: ['health'],
-        response: { 200: HealthResponse, ...problemResponses(503) },
+        response: { 200: HealthStatus, ...problemResponses(503) },
       },
     },
     async () => {

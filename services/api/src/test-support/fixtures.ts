@@ -47,3 +47,13 @@ export function snapshot(overrides: Partial<DownloadSnapshot> = {}): DownloadSna
     ...overrides,
   };
 }
+
+/** A completed download of these outcomes' codes, with their summary. */
+export function completedSnapshot(outcomes: FlagOutcome[]): DownloadSnapshot {
+  return snapshot({
+    state: 'completed',
+    data: { codes: outcomes.map((outcome) => outcome.code) },
+    returnValue: summary(outcomes),
+    chunks: [],
+  });
+}

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalFlagStore } from '@flagship/common';
+import type { Logger } from '@flagship/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppConfig } from '../app.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
@@ -20,13 +21,31 @@ export interface TestApp<Q extends DownloadQueues> {
 export async function buildTestApp(): Promise<TestApp<FakeDownloadQueues>>;
 export async function buildTestApp<Q extends DownloadQueues>(queues: Q, now?: () => number): Promise<TestApp<Q>>;
 export async function buildTestApp(queues?: DownloadQueues, now?: () => number): Promise<TestApp<DownloadQueues>> {
+  return buildTestAppWith({ ...(queues ? { queues } : {}), ...(now ? { now } : {}) });
+}
+
+export interface TestAppOptions<Q extends DownloadQueues> {
+  queues?: Q;
+  now?: () => number;
+  /** Merged over TEST_CONFIG: API keys, rate limit. */
+  config?: Partial<AppConfig>;
+  logger?: Logger;
+}
+
+/** buildTestApp with more to choose: the config (API keys, rate limit) and the logger. */
+export async function buildTestAppWith(
+  options?: TestAppOptions<FakeDownloadQueues>,
+): Promise<TestApp<FakeDownloadQueues>>;
+export async function buildTestAppWith<Q extends DownloadQueues>(options: TestAppOptions<Q>): Promise<TestApp<Q>>;
+export async function buildTestAppWith(options: TestAppOptions<DownloadQueues> = {}): Promise<TestApp<DownloadQueues>> {
   const dir = await mkdtemp(path.join(tmpdir(), 'flagship-api-'));
-  const q = queues ?? createFakeDownloadQueues();
+  const q = options.queues ?? createFakeDownloadQueues();
   const app = await buildApp({
-    config: TEST_CONFIG,
+    config: { ...TEST_CONFIG, ...options.config },
     queues: q,
     store: createLocalFlagStore(dir),
-    ...(now ? { now } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
     app,

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { backoffDelay, downloadFlag, type DownloadFlagDeps } from './download-flag.ts';
 import { createOriginDispatcher } from './origin-dispatcher.ts';
 
-const GIF = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(64, 7)]);
+/** A whole 1×1 GIF89a (header, screen descriptor, colour table, one image, trailer). */
+const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const CAP = 4_096;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -56,11 +57,11 @@ beforeEach(async () => {
   hits = new Map();
   handler = flagOrigin('United States');
   dispatcher = createOriginDispatcher({
-    ORIGIN_CONNECTIONS: 8,
-    ORIGIN_CONNECT_TIMEOUT_MS: 1_000,
-    ORIGIN_HEADERS_TIMEOUT_MS: 300,
-    ORIGIN_BODY_TIMEOUT_MS: 300,
-    MAX_RESPONSE_BYTES: CAP,
+    connections: 8,
+    connectTimeoutMs: 1_000,
+    headersTimeoutMs: 300,
+    bodyTimeoutMs: 300,
+    maxResponseBytes: CAP,
   });
   folder = await mkdtemp(path.join(tmpdir(), 'flagship-download-flag-'));
   store = createLocalFlagStore(folder);
@@ -178,15 +179,19 @@ describe('downloadFlag', () => {
     expect(outcome.reason).toContain('not JSON');
   });
 
-  it.each([[{}], [{ country: 42 }], [null], [['country']]])(
-    'reports ERROR when metadata %j has no string country',
-    async (metadata) => {
-      handler = (req, res) => (req.url?.endsWith('.gif') ? res.end(GIF) : json(res, metadata));
-      const outcome = await downloadFlag('VN', deps(), AbortSignal.timeout(5_000));
-      expect(outcome).toMatchObject({ status: 'ERROR', attempts: 1 });
-      expect(outcome.reason).toContain('country');
-    },
-  );
+  it.each([
+    [{}, 'no string "country"'],
+    [{ country: 42 }, 'no string "country"'],
+    [null, 'not a JSON object'],
+    [['country'], 'not a JSON object'],
+    [{ country: 'N'.repeat(201) }, '"country" is 201 characters long (at most 200)'],
+  ])('reports ERROR when metadata is %j', async (metadata, problem) => {
+    handler = (req, res) => (req.url?.endsWith('.gif') ? res.end(GIF) : json(res, metadata));
+    const outcome = await downloadFlag('VN', deps(), AbortSignal.timeout(5_000));
+    expect(outcome).toMatchObject({ status: 'ERROR', attempts: 1 });
+    expect(outcome.reason).toContain(problem);
+    expect(await readdir(folder).catch(() => [])).toEqual([]);
+  });
 
   it('reports ERROR when the GIF is not a GIF', async () => {
     handler = (req, res) =>
@@ -210,8 +215,8 @@ describe('downloadFlag', () => {
     expect(await readdir(folder)).toEqual(['NG_etc_passwd.gif']);
   });
 
-  it('bounds a huge country name in the outcome and the file name', async () => {
-    handler = flagOrigin('N'.repeat(3_000));
+  it('keeps a country name of the longest length accepted, in a file name of at most 200 bytes', async () => {
+    handler = flagOrigin('Ñ'.repeat(200));
     const outcome = await downloadFlag('IN', deps(), AbortSignal.timeout(5_000));
     expect(outcome.status).toBe('OK');
     expect(outcome.country?.length).toBe(200);
@@ -249,8 +254,20 @@ describe('downloadFlag', () => {
   it('stops waiting between attempts when the signal fires', async () => {
     handler = (_req, res) => res.writeHead(503).end();
     const controller = new AbortController();
-    const download = downloadFlag('DE', deps({ retryBaseDelayMs: 60_000 }), controller.signal);
-    await new Promise<void>((resolve) => server.once('request', () => resolve()));
+    let backingOff: () => void = () => {};
+    const sleeping = new Promise<void>((resolve) => (backingOff = resolve));
+    // The jitter is drawn right before the sleep: the test aborts during a 30 s wait
+    // (well inside the 10 min deadline, so the wait is really slept).
+    const random = () => {
+      backingOff();
+      return 0;
+    };
+    const download = downloadFlag(
+      'DE',
+      deps({ retryBaseDelayMs: 60_000, deadlineMs: 600_000, random }),
+      controller.signal,
+    );
+    await sleeping;
     controller.abort(new Error('shutting down'));
     await expect(download).rejects.toThrow('shutting down');
   });
@@ -268,11 +285,11 @@ describe('backoffDelay', () => {
 let extraDispatchers: Agent[] = [];
 function longTimeouts(): Agent {
   const agent = createOriginDispatcher({
-    ORIGIN_CONNECTIONS: 2,
-    ORIGIN_CONNECT_TIMEOUT_MS: 1_000,
-    ORIGIN_HEADERS_TIMEOUT_MS: 60_000,
-    ORIGIN_BODY_TIMEOUT_MS: 60_000,
-    MAX_RESPONSE_BYTES: CAP,
+    connections: 2,
+    connectTimeoutMs: 1_000,
+    headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 60_000,
+    maxResponseBytes: CAP,
   });
   extraDispatchers.push(agent);
   return agent;

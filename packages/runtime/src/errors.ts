@@ -1,6 +1,7 @@
 // The base error of every Flagship package: a stable machine-readable `code`, a
 // human `message`, and the underlying `cause` kept for logs (undici and
-// @fastify/error use the same shape).
+// @fastify/error use the same shape). Errors of the flag domain extend it in
+// @flagship/common; the API's HTTP errors in services/api.
 
 export class FlagshipError extends Error {
   readonly code: string;
@@ -17,13 +18,5 @@ export class ConfigError extends FlagshipError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('FLAGSHIP_CONFIG', message, options);
     this.name = 'ConfigError';
-  }
-}
-
-/** Thrown by a flag store when a file name would leave the store or is malformed. */
-export class UnsafeFileNameError extends FlagshipError {
-  constructor(fileName: string) {
-    super('FLAGSHIP_UNSAFE_FILE_NAME', `unsafe file name: ${JSON.stringify(fileName)}`);
-    this.name = 'UnsafeFileNameError';
   }
 }

@@ -1,6 +1,7 @@
 // Closing a service in order, under a deadline. Every closer runs even when an
 // earlier one failed or hung (bullmq's Worker.close does the same), and the first
 // failure is reported after all have had their turn.
+import { withTimeout } from './timeout.ts';
 
 export interface Closer {
   /** What is being closed, for the log. */
@@ -19,26 +20,15 @@ export async function closeAll(closers: readonly Closer[], options: CloseAllOpti
   let firstError: unknown;
   for (const closer of closers) {
     try {
-      await withTimeout(Promise.resolve().then(closer.close), timeoutMs, closer.name);
+      await withTimeout(Promise.resolve().then(closer.close), timeoutMs, () => {
+        throw new Error(`closing ${closer.name} took longer than ${timeoutMs} ms`);
+      });
     } catch (error) {
       firstError ??= error;
       options.onError?.(closer.name, error);
     }
   }
   if (firstError !== undefined) throw firstError;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`closing ${name} took longer than ${ms} ms`)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Make a close function idempotent: the second call returns the first call's promise. */

@@ -1,0 +1,39 @@
+// `flagship retry ID`: a new download of the flags of ID that failed (and, with
+// --include-not-found, of those not found), followed like `download`.
+import { defineApiCommand, downloadIdArgument } from '../command-line.ts';
+import {
+  FOLLOW_JSON_HELP,
+  FOLLOW_OPTIONS,
+  FOLLOW_OPTIONS_HELP,
+  SUBMIT_OPTIONS,
+  SUBMIT_OPTIONS_HELP,
+  followAccepted,
+  followOptions,
+} from './follow-download.ts';
+
+export const retryCommand = defineApiCommand({
+  name: 'retry',
+  summary: 'download again the flags of a download that failed',
+  synopsis: '[options] ID',
+  description: `Download again the flags of download ID that failed (ERROR), as a new download that
+names ID as its retryOf, and follow it like "flagship download". The API refuses (exit 3)
+when there is nothing to retry. Ctrl-C stops following (or cancels, --cancel-on-exit).`,
+  options: { ...FOLLOW_OPTIONS, ...SUBMIT_OPTIONS, 'include-not-found': { type: 'boolean' } },
+  optionsHelp: [
+    ['--include-not-found', 'retry the flags that were NOT_FOUND too'],
+    ...SUBMIT_OPTIONS_HELP,
+    ...FOLLOW_OPTIONS_HELP,
+  ],
+  json: FOLLOW_JSON_HELP,
+  positionals: true,
+  examples: ['flagship retry --include-not-found 3b241101-e2bb-4255-8caf-4136c566a962'],
+  async run({ values, positionals, target, io }) {
+    const id = downloadIdArgument(positionals);
+    const options = followOptions('retry', values, target);
+    const includeNotFound = values['include-not-found'] === true;
+    const accepted = await target.api.retryDownload(id, includeNotFound, values['idempotency-key']);
+    const flags = accepted.total === 1 ? 'flag' : 'flags';
+    io.stderr.write(`flagship retry: ${accepted.id} retries ${accepted.total} ${flags} of ${accepted.retryOf ?? id}\n`);
+    return followAccepted(target.api, accepted, options, io);
+  },
+});
