@@ -11,6 +11,8 @@ export interface ResultRow {
   unit: string;
   stats: SampleStats;
   note?: string;
+  /** The BENCH_ONLY scenario that measured it (results-merge.ts); absent in files written before sources were kept. */
+  source?: string;
 }
 
 export interface TargetCheck {
@@ -27,6 +29,21 @@ export interface TargetCheck {
   /** Unit of `value` in the table: '×' for ratios, 'MB', ... */
   unit: string;
   detail: string;
+  /** As ResultRow.source. */
+  source?: string;
+}
+
+/** A finding paragraph; with the scenario that wrote it once runs are merged (results-merge.ts). */
+export type Note = string | { source: string; text: string };
+
+/** One `npm run bench` whose rows this file holds. */
+export interface RunInfo {
+  /** BENCH_ONLY scenarios it measured (`host` for rows of a file written before sources were kept). */
+  sources: string[];
+  date: string;
+  commit: string;
+  durationSeconds: number;
+  settings: Record<string, string | number | boolean>;
 }
 
 export interface MachineInfo {
@@ -53,7 +70,16 @@ export interface BenchResults {
   targets: TargetCheck[];
   rows: ResultRow[];
   /** Free-form findings (profiles, Redis commands per flag), one Markdown paragraph each. */
-  notes: string[];
+  notes: Note[];
+  /**
+   * Set when a partial run (BENCH_ONLY) kept an earlier run's rows for the scenarios it did
+   * not run: every run the file holds, this one first. date/commit/settings above are this run's.
+   */
+  runs?: RunInfo[];
+}
+
+export function noteText(note: Note): string {
+  return typeof note === 'string' ? note : note.text;
 }
 
 export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold' | 'upper'>): boolean {
@@ -131,6 +157,17 @@ function machineList(machine: MachineInfo): string {
   ].join('\n');
 }
 
+function runsList(runs: readonly RunInfo[]): string {
+  return [
+    `The rows come from ${runs.length} runs (a run with BENCH_ONLY replaces only its own scenarios' rows):`,
+    '',
+    ...runs.map(
+      (run) =>
+        `- ${run.sources.join(', ')}: ${run.date} at commit \`${run.commit}\`, in ${Math.round(run.durationSeconds)} s`,
+    ),
+  ].join('\n');
+}
+
 function settingsList(settings: BenchResults['settings']): string {
   return Object.entries(settings)
     .map(([key, value]) => `- ${key}: ${String(value)}`)
@@ -140,12 +177,14 @@ function settingsList(settings: BenchResults['settings']): string {
 /** The whole of RESULTS.md. `method` is the harness's own description of how it measures. */
 export function renderResultsMarkdown(results: BenchResults, method: string): string {
   const met = results.targets.filter(targetMet).length;
+  const earlier = (results.runs ?? []).slice(1);
   return [
     '# Flagship benchmark results',
     '',
     `Written by \`npm run bench\` on ${results.date} at commit \`${results.commit}\`, in ` +
       `${Math.round(results.durationSeconds)} s. ${met} of ${results.targets.length} targets met.`,
     '',
+    ...(earlier.length > 0 ? [runsList(results.runs ?? []), ''] : []),
     '## Targets',
     '',
     targetsTable(results.targets),
@@ -154,7 +193,9 @@ export function renderResultsMarkdown(results: BenchResults, method: string): st
     '',
     rowsTable(results.rows),
     '',
-    ...(results.notes.length > 0 ? ['## Findings', '', ...results.notes.flatMap((note) => [note, '']), ''] : []),
+    ...(results.notes.length > 0
+      ? ['## Findings', '', ...results.notes.flatMap((note) => [noteText(note), '']), '']
+      : []),
     '## Machine',
     '',
     machineList(results.machine),
@@ -163,6 +204,12 @@ export function renderResultsMarkdown(results: BenchResults, method: string): st
     '',
     settingsList(results.settings),
     '',
+    ...earlier.flatMap((run) => [
+      `Settings of the earlier run (${run.sources.join(', ')}, commit \`${run.commit}\`):`,
+      '',
+      settingsList(run.settings),
+      '',
+    ]),
     '## Method',
     '',
     method.trim(),

@@ -28,7 +28,15 @@ import { currentCommit, describeMachine, mountOf } from './machine.ts';
 import { METHOD } from './method.ts';
 import { startNginx } from './nginx.ts';
 import { startRedis } from './redis.ts';
-import { renderResultsMarkdown, targetMet, type BenchResults } from './report.ts';
+import {
+  renderResultsMarkdown,
+  targetMet,
+  type BenchResults,
+  type Note,
+  type ResultRow,
+  type TargetCheck,
+} from './report.ts';
+import { mergeWithEarlier } from './results-merge.ts';
 import { allCountriesScenario } from './scenarios/all-countries.ts';
 import { composeScenario } from './scenarios/compose.ts';
 import { leversScenario } from './scenarios/levers.ts';
@@ -43,6 +51,13 @@ const SCENARIOS = ['all', 'origin', 'reference', 'sustained', 'intake', 'compose
 /** What `npm run bench` runs when BENCH_ONLY is not set: the lever experiments only on demand. */
 const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'levers');
 type ScenarioName = (typeof SCENARIOS)[number];
+
+/** A scenario's results with the scenario that measured each entry. */
+interface SourcedResult {
+  rows: ResultRow[];
+  targets: TargetCheck[];
+  notes: Note[];
+}
 
 interface Settings {
   quick: boolean;
@@ -62,6 +77,8 @@ interface Settings {
   apiNodeArgs: string[];
   workerEnv: Record<string, string>;
   only: ReadonlySet<ScenarioName>;
+  /** BENCH_ONLY set and not a smoke run: the other scenarios' rows are kept from the last results. */
+  partial: boolean;
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -113,6 +130,7 @@ function readSettings(): Settings {
     apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),
     workerEnv: keyValues('BENCH_WORKER_ENV'),
     only: new Set(only as ScenarioName[]),
+    partial: !quick && (process.env.BENCH_ONLY ?? '') !== '',
   };
 }
 
@@ -201,28 +219,47 @@ async function main(): Promise<void> {
       log,
     };
     const nginxOrigin = { name: 'nginx', flagsUrl: nginx.flagsUrl, targeted: true };
-    const results: ScenarioResult[] = [];
-    if (wanted('all')) results.push(await allCountriesScenario(ctx, nginxOrigin));
+    const results: SourcedResult[] = [];
+    /** Sources of this run's rows, for a partial run's merge with the earlier results (results-merge.ts). */
+    const ran = new Set<string>();
+    const tagged = (source: string, result: ScenarioResult): SourcedResult => {
+      ran.add(source);
+      return {
+        rows: result.rows.map((row) => ({ ...row, source })),
+        targets: result.targets.map((target) => ({ ...target, source })),
+        notes: result.notes.map((text) => ({ source, text })),
+      };
+    };
+    if (wanted('all')) results.push(tagged('all', await allCountriesScenario(ctx, nginxOrigin)));
     if (wanted('origin')) {
       results.push(
-        await allCountriesScenario(ctx, {
-          name: 'Flagship origin service',
-          flagsUrl: origin.flagsUrl,
-          targeted: false,
-        }),
+        tagged(
+          'origin',
+          await allCountriesScenario(ctx, {
+            name: 'Flagship origin service',
+            flagsUrl: origin.flagsUrl,
+            targeted: false,
+          }),
+        ),
       );
     }
-    if (wanted('reference')) results.push(await referenceCodesScenario(ctx, nginxOrigin, settings.latencyRuns));
+    if (wanted('reference'))
+      results.push(tagged('reference', await referenceCodesScenario(ctx, nginxOrigin, settings.latencyRuns)));
     if (wanted('sustained')) {
       results.push(
-        await sustainedScenario(ctx, nginxOrigin, {
-          downloads: settings.sustainedDownloads,
-          runs: settings.sustainedRuns,
-        }),
+        tagged(
+          'sustained',
+          await sustainedScenario(ctx, nginxOrigin, {
+            downloads: settings.sustainedDownloads,
+            runs: settings.sustainedRuns,
+          }),
+        ),
       );
     }
     if (wanted('intake')) {
-      results.push(await intakeScenario(ctx, { seconds: settings.intakeSeconds, runs: settings.intakeRuns }));
+      results.push(
+        tagged('intake', await intakeScenario(ctx, { seconds: settings.intakeSeconds, runs: settings.intakeRuns })),
+      );
     }
     // The compose stack comes up only now: its idle healthchecks take CPU from whatever runs beside it.
     const composeLines: string[] = [];
@@ -256,43 +293,51 @@ async function main(): Promise<void> {
         `compose: api ${compose.apiUrl()} (published) / ${compose.apiDirectUrl()}, worker origin ${containerFlagsUrl}`,
       );
       if (wanted('compose') || wanted('celery')) {
+        // Without `compose` the scenario measures only what the Celery comparison needs.
+        if (wanted('compose') && wanted('celery')) ran.add('celery');
         results.push(
-          await composeScenario({
-            base: ctx,
-            compose,
-            nginx,
-            composeRedis,
-            celery,
-            repoRoot,
-            workDir: work,
-            settings: {
-              full: wanted('compose'),
-              latencyRuns: settings.latencyRuns,
-              sustainedDownloads: settings.sustainedDownloads,
-              sustainedRuns: settings.composeSustainedRuns,
-              profileDownloads: settings.profileDownloads,
-              idleSeconds: settings.idleSeconds,
-            },
-          }),
+          tagged(
+            wanted('compose') ? 'compose' : 'celery',
+            await composeScenario({
+              base: ctx,
+              compose,
+              nginx,
+              composeRedis,
+              celery,
+              repoRoot,
+              workDir: work,
+              settings: {
+                full: wanted('compose'),
+                latencyRuns: settings.latencyRuns,
+                sustainedDownloads: settings.sustainedDownloads,
+                sustainedRuns: settings.composeSustainedRuns,
+                profileDownloads: settings.profileDownloads,
+                idleSeconds: settings.idleSeconds,
+              },
+            }),
+          ),
         );
       }
       if (wanted('levers')) {
         results.push(
-          await leversScenario({
-            base: ctx,
-            compose,
-            nginx,
-            repoRoot,
+          tagged(
+            'levers',
+            await leversScenario({
+              base: ctx,
+              compose,
+              nginx,
+              repoRoot,
 
-            passes: settings.leverPasses,
-            latencyRuns: settings.latencyRuns,
-          }),
+              passes: settings.leverPasses,
+              latencyRuns: settings.latencyRuns,
+            }),
+          ),
         );
       }
       composeLines.push(...(await describeCompose(compose, celery !== undefined)));
     }
 
-    const report: BenchResults = {
+    const thisRun: BenchResults = {
       date: new Date().toISOString(),
       commit: await currentCommit(repoRoot),
       durationSeconds: (performance.now() - startedAt) / 1000,
@@ -331,6 +376,7 @@ async function main(): Promise<void> {
     // A smoke run must not overwrite the committed table.
     const outDir = settings.quick ? path.join(work, 'quick') : benchDir;
     const jsonPath = path.join(outDir, 'results/latest.json');
+    const report = settings.partial ? mergeWithEarlier(thisRun, await readEarlier(jsonPath, log), ran) : thisRun;
     await mkdir(path.dirname(jsonPath), { recursive: true });
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     const resultsPath = path.join(outDir, 'RESULTS.md');
@@ -350,6 +396,16 @@ async function main(): Promise<void> {
     await cleanUp();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The results a partial run joins (results-merge.ts): the last results/latest.json, or none. */
+async function readEarlier(jsonPath: string, log: (line: string) => void): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(jsonPath, 'utf8')) as BenchResults;
+  } catch (error) {
+    log(`no earlier results to keep (${(error as Error).message}): RESULTS.md will hold this run's rows only`);
+    return undefined;
   }
 }
 
