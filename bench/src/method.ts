@@ -44,7 +44,9 @@ the same run, alternating run by run (the order flips every run), against the sa
   healthchecks would take CPU from them). \`ORIGIN_URL\` points the worker at the same nginx, at
   the Docker bridge's address (a second \`server\` that logs each request's time);
   \`API_PORT=127.0.0.1:0\` publishes the API on a free port, which the client uses (through
-  docker-proxy, as users do). LOG_LEVEL is the compose file's default (info). Workers are
+  docker-proxy, as users do). \`REDIS_PASSWORD\` is set by the harness (the api, the workers,
+  the harness and the Celery peer all send it) and \`API_KEYS\` is empty, so the API runs open,
+  as the compose file starts with nothing set. LOG_LEVEL is the compose file's default (info). Workers are
   recreated (\`up --force-recreate --scale worker=N\`) for each worker count.
 - **Rounds.** Every program of a row group runs once per round, one after another, the order
   shifting each round: Flagship compose (published port), the same stack's API at its
