@@ -103,6 +103,13 @@ describe('cell', () => {
 describe('renderResultsMarkdown', () => {
   const markdown = renderResultsMarkdown(results(), 'How it is measured.');
 
+  it('says so when a kept row has no quartiles (results written before they were recorded)', () => {
+    const { q1: _q1, q3: _q3, ...older } = stats;
+    const row = { scenario: 'sustained', subject: 'Flagship', metric: 'throughput', unit: 'flags/s' };
+    const text = renderResultsMarkdown(results({ rows: [{ ...row, stats: older as typeof stats }] }), 'm');
+    expect(text).toMatch(/\| 812 +\| not recorded +\|/);
+  });
+
   it('states date, commit and how many targets were met', () => {
     expect(markdown).toContain('2025-01-02T03:04:05.000Z');
     expect(markdown).toContain('`abc1234`');

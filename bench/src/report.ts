@@ -130,6 +130,13 @@ function targetsTable(targets: readonly TargetCheck[]): string {
   );
 }
 
+/** q1–q3; rows kept from results written before quartiles were recorded have none. */
+function quartiles(stats: SampleStats): string {
+  const { q1, q3 } = stats as Partial<SampleStats>;
+  if (q1 === undefined || q3 === undefined) return 'not recorded';
+  return `${formatNumber(q1)}–${formatNumber(q3)}`;
+}
+
 function rowsTable(rows: readonly ResultRow[]): string {
   return table(
     ['scenario', 'program', 'metric', 'median', 'q1–q3', 'min–max', 'p95', 'runs', 'note'],
@@ -138,7 +145,7 @@ function rowsTable(rows: readonly ResultRow[]): string {
       r.subject,
       `${r.metric} (${r.unit})`,
       formatNumber(r.stats.median),
-      `${formatNumber(r.stats.q1)}–${formatNumber(r.stats.q3)}`,
+      quartiles(r.stats),
       `${formatNumber(r.stats.min)}–${formatNumber(r.stats.max)}`,
       formatNumber(r.stats.p95),
       String(r.stats.n),

@@ -168,7 +168,11 @@ async function main(): Promise<void> {
     for (const close of cleanups.reverse()) await close().catch((error: unknown) => log(`cleanup: ${String(error)}`));
     cleanups.length = 0;
   };
+  // Measurements still running when a signal stops everything would time a stack going
+  // down: nothing is written after one.
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     log(`${signal}: stopping everything`);
     void cleanUp().finally(() => process.exit(130));
   };
@@ -376,6 +380,7 @@ async function main(): Promise<void> {
     // A smoke run must not overwrite the committed table.
     const outDir = settings.quick ? path.join(work, 'quick') : benchDir;
     const jsonPath = path.join(outDir, 'results/latest.json');
+    if (interrupted) throw new Error('stopped by a signal: no results written');
     const report = settings.partial ? mergeWithEarlier(thisRun, await readEarlier(jsonPath, log), ran) : thisRun;
     await mkdir(path.dirname(jsonPath), { recursive: true });
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
