@@ -16,6 +16,7 @@ import type { ComposeStack, StackVariant } from '../compose-stack.ts';
 import { createDownloadsClient } from '../downloads-client.ts';
 import { emptyDir, listFlags } from '../files.ts';
 import type { StaticOrigin } from '../nginx.ts';
+import { containerCpuNs } from '../proc.ts';
 import { runReference } from '../reference.ts';
 import { formatSpread, type ResultRow } from '../report.ts';
 import { describe, pairedRatios } from '../stats.ts';
@@ -109,7 +110,12 @@ async function buildPatchedWorker(repoRoot: string, patch: string, tag: string):
   }
 }
 
+/** Length of the idle window after each lever's services come up. */
+const IDLE_SECONDS = 6;
+
 interface LeverSamples {
+  /** CPU of every container of the stack per second, with no download running (healthchecks, timers). */
+  idleMsPerSecond: number[];
   allRatios: number[];
   allRates: number[];
   latencyMs: number[];
@@ -127,8 +133,24 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
     await buildPatchedWorker(ctx.repoRoot, lever.workerPatch.patch, lever.workerPatch.tag);
   }
   const samples = new Map<string, LeverSamples>(
-    LEVERS.map((lever) => [lever.name, { allRatios: [], allRates: [], latencyMs: [], latencyRatios: [] }]),
+    LEVERS.map((lever) => [
+      lever.name,
+      { idleMsPerSecond: [], allRatios: [], allRates: [], latencyMs: [], latencyRatios: [] },
+    ]),
   );
+
+  /** CPU ms per second of all the stack's containers' cgroups over a quiet window. */
+  async function idleCpu(): Promise<number> {
+    const services = ['redis', 'origin', 'api', 'worker'];
+    const ids = (await Promise.all(services.map((service) => compose.containers(service)))).flat().map((c) => c.id);
+    const read = async () =>
+      (await Promise.all(ids.map(async (id) => (await containerCpuNs(id)) ?? 0))).reduce((a, b) => a + b, 0);
+    const before = await read();
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const after = await read();
+    return (after - before) / 1e6 / ((performance.now() - started) / 1000);
+  }
 
   // What the previous lever changed must be put back too.
   let changed: readonly string[] = ['worker'];
@@ -140,6 +162,7 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
     changed = lever.services;
     const client = createDownloadsClient(compose.apiUrl());
     const got = samples.get(lever.name) as LeverSamples;
+    got.idleMsPerSecond.push(await idleCpu());
     try {
       for (const codes of [COUNTRY_CODES, REFERENCE_CODES]) {
         const body = codes === COUNTRY_CODES ? { all: true } : { codes: [...codes] };
@@ -228,12 +251,21 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
         unit: '×',
         stats: latencyRatios,
       },
+      {
+        scenario: `levers: the idle stack, compose, 1 worker`,
+        subject: lever.name,
+        metric: `CPU of all containers, ${IDLE_SECONDS} s after the services came up, no download`,
+        unit: 'ms/s',
+        stats: describe(got.idleMsPerSecond),
+        note: 'cgroups of redis, origin, api and worker (healthchecks included); n = passes',
+      },
     );
     notes.push(
       `**lever: ${lever.name}** (${lever.change}): all countries ${formatSpread(allRatios)} the reference's speed ` +
         `(${((allRatios.median / baselineAll - 1) * 100).toFixed(0)}% against as deployed); ` +
         `20 codes ${formatSpread(latencyRatios)} the reference's time ` +
-        `(${((latencyRatios.median / baselineLatency - 1) * 100).toFixed(0)}% against as deployed).`,
+        `(${((latencyRatios.median / baselineLatency - 1) * 100).toFixed(0)}% against as deployed); ` +
+        `idle stack ${describe(got.idleMsPerSecond).median.toFixed(0)} ms of CPU per second.`,
     );
   }
   return { rows, targets: [], notes };
