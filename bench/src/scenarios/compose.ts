@@ -99,13 +99,17 @@ const SUBJECT: Record<Kind, (workers: number) => string> = {
   celery: (w) => `Celery peer (${w} prefork worker${w === 1 ? '' : 's'})`,
 };
 
-/** A healthcheck probe of the compose file: `node -e "fetch('http://127.0.0.1:…/healthz')…"`. */
-export function isNodeHealthcheck(words: readonly string[]): boolean {
-  return (
+/**
+ * A healthcheck probe of the compose file: today `bash -c <script> http-ok PORT PATH` (an
+ * HTTP request over /dev/tcp); before, `node -e "fetch('http://127.0.0.1:…/healthz')…"`.
+ */
+export function isHealthcheckProbe(words: readonly string[]): boolean {
+  const bashProbe = words[0] === 'bash' && words[1] === '-c' && words[3] === 'http-ok' && /^\d+$/.test(words[4] ?? '');
+  const nodeProbe =
     words[0] === 'node' &&
     words[1] === '-e' &&
-    /fetch\('http:\/\/127\.0\.0\.1:\d+\/(healthz|readyz)'\)/.test(words[2] ?? '')
-  );
+    /fetch\('http:\/\/127\.0\.0\.1:\d+\/(healthz|readyz)'\)/.test(words[2] ?? '');
+  return bashProbe || nodeProbe;
 }
 
 /**
@@ -128,7 +132,7 @@ function healthcheckSampler(containerIds: () => ReadonlySet<string>) {
           .filter((p) => ids.has(p.words[p.words.indexOf('-id') + 1] ?? ''))
           .map((p) => p.pid),
       );
-      const probes = table.filter((p) => shims.has(p.ppid) && isNodeHealthcheck(p.words)).length;
+      const probes = table.filter((p) => shims.has(p.ppid) && isHealthcheckProbe(p.words)).length;
       samples += 1;
       max = Math.max(max, probes);
       // Every container but Redis's probes with Node every 2 s; more than one each at a time
@@ -592,8 +596,8 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
       `**compose: the idle stack** uses ${total.toFixed(0)} ms of CPU per second (${((total / 1000) * 100).toFixed(0)}% of one core) ` +
         `with no download running, measured over ${seconds.toFixed(0)} s: ` +
         [...perService.entries()].map(([s, ms]) => `${s} ${ms.toFixed(0)} ms/s`).join(', ') +
-        `, shims ${shimMs.toFixed(0)} ms/s. Every healthcheck of the compose file starts a Node process (\`node -e fetch(…)\`) ` +
-        'every 2 s in each of api, worker and origin; on 2 cores that CPU is taken from whatever download is running then.',
+        `, shims ${shimMs.toFixed(0)} ms/s, healthchecks included: the compose file probes api, worker and origin ` +
+        'every 2 s, each probe a process started in the container; on 2 cores that CPU is taken from whatever download is running then.',
     );
   }
 
@@ -739,10 +743,9 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
     const probes = await sampler.stop();
     notes.push(
       `**compose: healthcheck probes.** Sampled every 2 s over the compose scenarios (${probes.samples} samples): at most ` +
-        `${probes.max} \`node -e fetch(…)\` probes were running at once in this stack's containers (api, origin and each ` +
+        `${probes.max} healthcheck probes were running at once in this stack's containers (api, origin and each ` +
         `worker probe every 2 s), more than one per container in ${probes.piledUp} samples. Docker Engine 20.10 does not kill a probe that outlives ` +
-        'its 3 s timeout (moby/moby#43737); on a loaded machine each Node start-up takes longer than the interval and ' +
-        'they pile up.',
+        'its 3 s timeout (moby/moby#43737): probes that start Node took longer than the interval on a loaded machine and piled up.',
     );
     if (compose.upRetries() > 0) {
       notes.push(

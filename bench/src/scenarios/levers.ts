@@ -67,12 +67,6 @@ export const LEVERS: readonly Lever[] = [
     files: [`${LEVERS_DIR}/origin-connections.override.yml`],
     services: ['worker'],
   },
-  {
-    name: 'healthchecks in bash, not Node',
-    change: `api, worker and origin healthchecks as bash /dev/tcp HTTP checks instead of \`node -e fetch(…)\`: ${LEVERS_DIR}/healthchecks-bash.override.yml`,
-    files: [`${LEVERS_DIR}/healthchecks-bash.override.yml`],
-    services: ['api', 'worker', 'origin'],
-  },
 ];
 
 export interface LeversContext {
