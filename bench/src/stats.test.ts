@@ -1,5 +1,5 @@
 import { describe as suite, expect, it } from 'vitest';
-import { describe, median, pairedRatios, percentile } from './stats.ts';
+import { describe, median, pairedRatios, percentile, quartiles } from './stats.ts';
 
 suite('median', () => {
   it('takes the middle sample of an odd count', () => {
@@ -65,5 +65,15 @@ suite('pairedRatios', () => {
 
   it('refuses samples that are not paired', () => {
     expect(() => pairedRatios([1, 2], [1])).toThrow(/length/);
+  });
+});
+
+suite('quartiles (nearest rank)', () => {
+  it('gives observed first and third quartiles and their distance, whatever the order', () => {
+    expect(quartiles([9, 1, 5, 3, 7, 2, 8, 4, 6, 10, 11])).toEqual({ q1: 3, q3: 9, iqr: 6 });
+  });
+
+  it('refuses no samples', () => {
+    expect(() => quartiles([])).toThrow(RangeError);
   });
 });

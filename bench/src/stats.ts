@@ -56,3 +56,11 @@ export function pairedRatios(a: readonly number[], b: readonly number[]): number
   if (a.length !== b.length) throw new RangeError(`paired samples differ in length: ${a.length} vs ${b.length}`);
   return a.map((value, index) => value / (b[index] as number));
 }
+
+/** First and third quartiles (nearest rank) and their distance, the interquartile range. */
+export function quartiles(samples: readonly number[]): { q1: number; q3: number; iqr: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const q1 = percentile(sorted, 25);
+  const q3 = percentile(sorted, 75);
+  return { q1, q3, iqr: q3 - q1 };
+}

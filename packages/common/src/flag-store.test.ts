@@ -131,7 +131,7 @@ describe('local flag store', () => {
     expect(await store.stat!('FR_France.gif')).toBeUndefined(); // not even the folder yet
     await store.save('FR_France.gif', bytes('bleu-blanc-rouge'));
     await mkdir(path.join(dir, 'downloads', 'folder.gif'));
-    expect(await store.stat!('FR_France.gif')).toEqual({ size: 16 });
+    expect(await store.stat!('FR_France.gif')).toEqual({ size: 16, modifiedAt: expect.any(Date) });
     expect(await store.stat!('XX_Nowhere.gif')).toBeUndefined();
     expect(await store.stat!('folder.gif')).toBeUndefined();
     await expect(store.stat!('../../etc/passwd')).rejects.toBeInstanceOf(UnsafeFileNameError);

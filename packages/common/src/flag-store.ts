@@ -1,5 +1,6 @@
 // Where saved flags live. Workers write, the API reads; both go through this small
-// interface so a shared object store can replace the local folder later. The local
+// interface, implemented by a local folder (here) and by an S3 bucket (s3-flag-store.ts,
+// chosen with STORE=s3: createFlagStore in flag-store-factory.ts). The local
 // implementation never lets a name leave its folder, writes atomically (temp file +
 // rename: no reader sees a partial file, a retry never leaves two copies) and skips
 // the write when the same bytes are already there (creating files is the costly part
@@ -37,7 +38,18 @@ export interface FlagStore {
    * open, no read). Optional: the worker sends conditional requests only for flags a
    * store can vouch for (a store without it gets full downloads).
    */
-  stat?(fileName: string): Promise<{ size: number } | undefined>;
+  stat?(fileName: string): Promise<FileInfo | undefined>;
+  /**
+   * A short-lived URL that serves the file straight from the store (an S3 presigned
+   * GET). Optional: only stores that clients can reach directly have it; it does not
+   * check that the file exists.
+   */
+  presign?(fileName: string, expiresInSeconds: number): Promise<string>;
+}
+
+export interface FileInfo {
+  size: number;
+  modifiedAt: Date;
 }
 
 /** Longest file name most file systems take (bytes, UTF-8). */
@@ -105,7 +117,7 @@ export function createLocalFlagStore(directory: string): FlagStore {
 
     async stat(fileName) {
       const info = statOrUndefined(resolveInside(fileName));
-      return info?.isFile() === true ? { size: info.size } : undefined;
+      return info?.isFile() === true ? { size: info.size, modifiedAt: info.mtime } : undefined;
     },
 
     async open(fileName) {

@@ -41,10 +41,20 @@ export {
   UnsafeFileNameError,
   createLocalFlagStore,
   isSafeFileName,
+  type FileInfo,
   type FlagStore,
   type SaveResult,
   type StoredFile,
 } from './flag-store.ts';
+export { openFlagStore, type OpenedFlagStore } from './flag-store-factory.ts';
+export {
+  FlagStoreEnvSchema,
+  describeFlagStore,
+  flagStoreConfig,
+  type FlagStoreConfig,
+  type FlagStoreEnv,
+  type S3StoreSettings,
+} from './store-config.ts';
 export {
   DEFAULT_CHUNK_SIZE,
   buildDownloadFlow,

@@ -21,7 +21,7 @@ import { rateLimitPlugin } from './plugins/rate-limit.plugin.ts';
 import type { DownloadQueues } from './queues/download-queues.ts';
 import { controlPlaneRoutes } from './routes/control-plane.routes.ts';
 import { downloadsRoutes } from './routes/downloads.routes.ts';
-import { flagsRoutes } from './routes/flags.routes.ts';
+import { flagsRoutes, type FlagDeliveryOptions } from './routes/flags.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 
 // @fastify/sse is CommonJS whose types declare an ES default export; under Node's ESM
@@ -43,6 +43,8 @@ export interface ApiDeps {
   queues: DownloadQueues;
   /** Where saved flags are read from. */
   store: FlagStore;
+  /** How GET /v1/flags/:file answers (config.flagDelivery). Default: the API streams the bytes. */
+  flagDelivery?: Readonly<FlagDeliveryOptions>;
   /** Root logger; the app logs under it. Default: silent. */
   logger?: Logger;
   /** Clock for elapsed times. Default Date.now. */
@@ -129,7 +131,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...retention,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  await app.register(flagsRoutes, { store: deps.store });
+  await app.register(flagsRoutes, {
+    store: deps.store,
+    ...(deps.flagDelivery === undefined ? {} : { delivery: deps.flagDelivery }),
+  });
   await app.register(dashboardPlugin);
   if (deps.adminQueues) await app.register(bullBoardPlugin, { queues: deps.adminQueues });
   return app;

@@ -9,6 +9,8 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       redisUrl: 'redis://localhost:6379',
       downloadsDir: './downloads',
+      store: { kind: 'fs', directory: './downloads' },
+      flagDelivery: { mode: 'stream', urlTtlSeconds: 60 },
       chunkSize: 25,
       bodyLimitBytes: 65_536,
       logLevel: 'info',
@@ -20,6 +22,27 @@ describe('loadConfig', () => {
       apiKeys: [],
       rateLimit: { max: 0, windowMs: 60_000 },
     });
+  });
+
+  it('reads the S3 store and the redirect delivery', () => {
+    const config = loadConfig({
+      STORE: 's3',
+      S3_BUCKET: 'flags',
+      S3_ENDPOINT: 'http://127.0.0.1:7480',
+      FLAG_DELIVERY: 'redirect',
+      FLAG_URL_TTL_S: '30',
+    });
+    expect(config.store).toMatchObject({ kind: 's3', bucket: 'flags', endpoint: 'http://127.0.0.1:7480' });
+    expect(config.flagDelivery).toEqual({ mode: 'redirect', urlTtlSeconds: 30 });
+  });
+
+  it.each([
+    [{ FLAG_DELIVERY: 'redirect' }, /FLAG_DELIVERY=redirect needs STORE=s3/],
+    [{ FLAG_DELIVERY: 'link' }, /FLAG_DELIVERY must be equal to one of the allowed values/],
+    [{ STORE: 's3', S3_BUCKET: 'flags', FLAG_URL_TTL_S: '0' }, /FLAG_URL_TTL_S must be >= 1/],
+  ])('refuses %j with an error that names the setting', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('reads the retention and the idempotency window', () => {

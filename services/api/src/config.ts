@@ -1,7 +1,16 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { DEFAULT_RETENTION, LogLevelSchema, loadEnv, type Retention } from '@flagship/common';
+import {
+  DEFAULT_RETENTION,
+  FlagStoreEnvSchema,
+  LogLevelSchema,
+  flagStoreConfig,
+  loadEnv,
+  type FlagStoreConfig,
+  type Retention,
+} from '@flagship/common';
+import { ConfigError } from '@flagship/runtime';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
@@ -14,7 +23,26 @@ export const ApiEnvSchema = Type.Object({
     default: 'redis://localhost:6379',
     description: 'Redis holding the queues',
   }),
-  DOWNLOADS_DIR: Type.String({ minLength: 1, default: './downloads', description: 'Folder the workers save flags in' }),
+  DOWNLOADS_DIR: Type.String({
+    minLength: 1,
+    default: './downloads',
+    description: 'Folder the workers save flags in (STORE=fs)',
+  }),
+  // STORE (fs or s3) and the S3_* settings, the same as the worker's (store-config.ts).
+  ...FlagStoreEnvSchema,
+  FLAG_DELIVERY: Type.Unsafe<FlagDelivery>({
+    type: 'string',
+    enum: ['stream', 'redirect'],
+    default: 'stream',
+    description:
+      'How GET /v1/flags/:file answers: stream (the API sends the bytes) or redirect (302 to a presigned URL; STORE=s3 only)',
+  }),
+  FLAG_URL_TTL_S: Type.Integer({
+    minimum: 1,
+    maximum: 604_800,
+    default: 60,
+    description: 'Lifetime of a presigned flag URL (FLAG_DELIVERY=redirect)',
+  }),
   CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 300, default: 25, description: 'Flags per chunk job' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536, description: 'Largest request body accepted' }),
   LOG_LEVEL: LogLevelSchema,
@@ -69,11 +97,18 @@ export const ApiEnvSchema = Type.Object({
 });
 type ApiEnv = Static<typeof ApiEnvSchema>;
 
+/** stream: the API sends the flag's bytes; redirect: a 302 to a presigned URL of the store. */
+export type FlagDelivery = 'stream' | 'redirect';
+
 export interface ApiConfig {
   port: number;
   host: string;
   redisUrl: string;
   downloadsDir: string;
+  /** Where the workers save flags (the local folder, or an S3 bucket). */
+  store: Readonly<FlagStoreConfig>;
+  /** How flags are served, and how long a presigned URL lives. */
+  flagDelivery: Readonly<{ mode: FlagDelivery; urlTtlSeconds: number }>;
   chunkSize: number;
   bodyLimitBytes: number;
   logLevel: LogLevel;
@@ -96,6 +131,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     host: raw.HOST,
     redisUrl: raw.REDIS_URL,
     downloadsDir: raw.DOWNLOADS_DIR,
+    store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),
+    flagDelivery: flagDelivery(raw),
     chunkSize: raw.CHUNK_SIZE,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
     logLevel: raw.LOG_LEVEL,
@@ -107,4 +144,13 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
     apiKeys: parseApiKeys(raw.API_KEYS),
     rateLimit: Object.freeze({ max: raw.RATE_LIMIT_MAX, windowMs: raw.RATE_LIMIT_WINDOW_MS }),
   });
+}
+
+function flagDelivery(raw: ApiEnv): Readonly<{ mode: FlagDelivery; urlTtlSeconds: number }> {
+  if (raw.FLAG_DELIVERY === 'redirect' && raw.STORE !== 's3') {
+    throw new ConfigError(
+      'invalid configuration: FLAG_DELIVERY=redirect needs STORE=s3 (a folder has no URL to redirect to)',
+    );
+  }
+  return Object.freeze({ mode: raw.FLAG_DELIVERY, urlTtlSeconds: raw.FLAG_URL_TTL_S });
 }

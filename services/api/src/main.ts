@@ -3,7 +3,7 @@
 // streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
 import closeWithGrace from 'close-with-grace';
 import { Redis } from 'ioredis';
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -20,6 +20,12 @@ const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? proce
 // The keys are kept hashed (config.apiKeys); their plaintext leaves the environment.
 delete process.env.API_KEYS;
 const logger = createLogger({ name: 'api', level: config.logLevel });
+// A bucket that is missing or refuses the keys stops the start here, not at the first GET.
+const flagStore = await openFlagStore(config.store).catch((err: unknown) => {
+  logger.fatal({ err, ...describeFlagStore(config.store) }, 'flag store unusable');
+  process.exit(1);
+});
+logger.info({ ...describeFlagStore(config.store), flagDelivery: config.flagDelivery.mode }, 'flag store ready');
 
 const producer = new Redis(config.redisUrl, redisOptions('producer'));
 const events = new Redis(config.redisUrl, redisOptions('events'));
@@ -37,7 +43,8 @@ const queues = createBullmqDownloadQueues({
 const app = await buildApp({
   config,
   queues,
-  store: createLocalFlagStore(config.downloadsDir),
+  store: flagStore.store,
+  flagDelivery: config.flagDelivery,
   logger,
   adminQueues: createBoardQueues(producer, logger.child({ component: 'bull-board' })),
   rateLimitRedis: producer,
@@ -51,6 +58,7 @@ closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err
       { name: 'http server, event streams and queues', close: () => app.close() },
       { name: 'redis producer', close: () => closeRedis(producer) },
       { name: 'redis events', close: () => closeRedis(events) },
+      { name: 'flag store', close: async () => flagStore.close() },
     ],
     {
       timeoutMs: config.shutdownTimeoutMs,

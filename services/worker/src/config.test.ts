@@ -8,6 +8,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://localhost:6379',
       originUrl: 'http://localhost:8080/data/flags',
       downloadsDir: './downloads',
+      store: { kind: 'fs', directory: './downloads' },
       workerConcurrency: 4,
       flagConcurrency: 25,
       flagAttempts: 3,

@@ -2,12 +2,19 @@
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
 // with a ConfigError that names the variable. The rest of the worker sees camelCase
 // settings, never the variables' names: only this file knows them.
-import { LogLevelSchema, loadEnv } from '@flagship/common';
+import { FlagStoreEnvSchema, LogLevelSchema, flagStoreConfig, loadEnv, type FlagStoreConfig } from '@flagship/common';
 import type { LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
 
 const MiB = 1024 * 1024;
+
+/**
+ * Time beyond SHUTDOWN_TIMEOUT_MS for handing jobs back and closing connections; main.ts
+ * forces the exit one more margin later. Kubernetes' terminationGracePeriodSeconds for
+ * the worker must exceed both (deploy/kubernetes/base/worker.yaml).
+ */
+export const SHUTDOWN_CLOSE_MARGIN_MS = 10_000;
 
 const integer = (defaultValue: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: defaultValue, minimum, maximum, description });
@@ -23,7 +30,13 @@ export const WorkerEnvSchema = Type.Object({
     pattern: '^https?://[^\\s]+$',
     description: "Flags origin, like the reference's BASE_URL: {ORIGIN_URL}/{cc}/{cc}.gif and /{cc}/metadata.json",
   }),
-  DOWNLOADS_DIR: Type.String({ default: './downloads', minLength: 1, description: 'Folder where flags are saved' }),
+  DOWNLOADS_DIR: Type.String({
+    default: './downloads',
+    minLength: 1,
+    description: 'Folder where flags are saved (STORE=fs)',
+  }),
+  // STORE (fs or s3) and the S3_* settings, shared with the API (store-config.ts).
+  ...FlagStoreEnvSchema,
   WORKER_CONCURRENCY: integer(4, 1, 100, 'Chunk jobs processed at once by one worker process'),
   FLAG_CONCURRENCY: integer(25, 1, 500, 'Flags downloaded at once inside one chunk job'),
   ORIGIN_CONNECTIONS: integer(64, 1, 1024, 'Most sockets open to the origin at once'),
@@ -68,6 +81,8 @@ export interface WorkerConfig {
   /** Like the reference's BASE_URL: `{originUrl}/{cc}/{cc}.gif` and `/{cc}/metadata.json`. */
   originUrl: string;
   downloadsDir: string;
+  /** Where flags are saved: the local folder (DOWNLOADS_DIR) or an S3 bucket. */
+  store: Readonly<FlagStoreConfig>;
   /** Chunk jobs (or single-job downloads) processed at once by one worker process. */
   workerConcurrency: number;
   /** Flags downloaded at once inside one chunk job. */
@@ -97,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     redisUrl: raw.REDIS_URL,
     originUrl: raw.ORIGIN_URL,
     downloadsDir: raw.DOWNLOADS_DIR,
+    store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),
     workerConcurrency: raw.WORKER_CONCURRENCY,
     flagConcurrency: raw.FLAG_CONCURRENCY,
     flagAttempts: raw.FLAG_ATTEMPTS,

@@ -3,26 +3,28 @@
 // in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
 // them back to the queue, then close the origin pool and Redis. The only module that
 // reads process.env, handles signals or exits.
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
 import { Redis } from 'ioredis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig } from './config.ts';
+import { loadConfig, SHUTDOWN_CLOSE_MARGIN_MS as CLOSE_MARGIN_MS } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
 import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
 import { createHealthServer } from './health-server.ts';
 
-/** Time beyond the jobs' grace period for handing jobs back and closing connections. */
-const CLOSE_MARGIN_MS = 10_000;
-
-function main(): void {
+async function main(): Promise<void> {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
   const logger = createLogger({ name: 'worker', level: config.logLevel });
+  // Before Redis: a bucket that is missing or refuses the keys stops the start here.
+  const flagStore = await openFlagStore(config.store).catch((err: unknown) => {
+    logger.fatal({ err, ...describeFlagStore(config.store) }, 'flag store unusable');
+    process.exit(1);
+  });
+  const store = flagStore.store;
   const connection = new Redis(config.redisUrl, redisOptions('worker'));
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const dispatcher = createOriginDispatcher(config.originPool);
-  const store = createLocalFlagStore(config.downloadsDir);
   const workers = createFlagWorkers({ config, connection, dispatcher, store, logger });
   let accepting = true;
   const health = createHealthServer(() => ({
@@ -42,6 +44,7 @@ function main(): void {
           { name: 'workers', close: () => workers.close() },
           { name: 'health endpoint', close: () => new Promise((resolve) => health.close(resolve)) },
           { name: 'origin pool', close: () => dispatcher.close() },
+          { name: 'flag store', close: async () => flagStore.close() },
           { name: 'redis', close: () => connection.quit() },
         ],
         {
@@ -58,7 +61,7 @@ function main(): void {
   logger.info(
     {
       origin: config.originUrl,
-      downloadsDir: config.downloadsDir,
+      ...describeFlagStore(config.store),
       workerConcurrency: config.workerConcurrency,
       flagConcurrency: config.flagConcurrency,
       flagDeadlineMs: config.flagDeadlineMs,
@@ -68,4 +71,4 @@ function main(): void {
   );
 }
 
-main();
+await main();

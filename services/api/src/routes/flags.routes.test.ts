@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createLocalFlagStore, type FlagStore } from '@flagship/common';
+import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../test-support/test-app.ts';
-import type { FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
+import { buildApp } from '../app.ts';
+import { TEST_CONFIG, buildTestApp, type TestApp } from '../test-support/test-app.ts';
+import { createFakeDownloadQueues, type FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 
 let testApp: TestApp<FakeDownloadQueues>;
 beforeEach(async () => {
@@ -73,4 +77,101 @@ describe('GET /v1/flags/:file', () => {
       expect(response.body).not.toContain('root:');
     },
   );
+});
+
+describe('GET /v1/flags/:file, redirect and conditional requests', () => {
+  const bytes = Buffer.concat([Buffer.from('GIF89a'), randomBytes(500)]);
+  let dir: string;
+  let opens: number;
+  let presigned: Array<[string, number]>;
+  let app: FastifyInstance;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'flagship-flags-'));
+    await writeFile(path.join(dir, 'BR_Brazil.gif'), bytes);
+    const local = createLocalFlagStore(dir);
+    opens = 0;
+    presigned = [];
+    const store: FlagStore = {
+      save: (name, data) => local.save(name, data),
+      stat: (name) => local.stat!(name),
+      open: (name) => {
+        opens++;
+        return local.open(name);
+      },
+      presign: async (name, seconds) => {
+        presigned.push([name, seconds]);
+        return `http://store.example/flags/${encodeURIComponent(name)}?X-Amz-Expires=${seconds}`;
+      },
+    };
+    app = await buildApp({
+      config: TEST_CONFIG,
+      queues: createFakeDownloadQueues(),
+      store,
+      flagDelivery: { mode: 'redirect', urlTtlSeconds: 120 },
+    });
+  });
+  afterEach(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('redirects to a presigned URL with the ETag, cached for half its life, and opens nothing', async () => {
+    const response = await app.inject('/v1/flags/BR_Brazil.gif');
+    expect(response.statusCode).toBe(302);
+    expect(response.headers.location).toBe('http://store.example/flags/BR_Brazil.gif?X-Amz-Expires=120');
+    expect(response.headers['cache-control']).toBe('private, max-age=60');
+    expect(response.headers.etag).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(presigned).toEqual([['BR_Brazil.gif', 120]]);
+    expect(opens).toBe(0);
+  });
+
+  it('answers a matching If-None-Match with 304 without presigning, and 404/400 as the stream does', async () => {
+    const { etag } = (await app.inject('/v1/flags/BR_Brazil.gif')).headers;
+    presigned = [];
+    const again = await app.inject({ url: '/v1/flags/BR_Brazil.gif', headers: { 'if-none-match': String(etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(presigned).toEqual([]);
+    expect((await app.inject('/v1/flags/ZZ_Nowhere.gif')).statusCode).toBe(404);
+    expect((await app.inject('/v1/flags/..%2Fescape.gif')).statusCode).toBe(400);
+    expect((await app.inject('/v1/flags/notes.txt')).statusCode).toBe(404);
+    expect(presigned).toEqual([]);
+  });
+
+  it('refuses to start in redirect mode on a store that cannot presign', async () => {
+    const local = createLocalFlagStore(dir);
+    await expect(
+      buildApp({
+        config: TEST_CONFIG,
+        queues: createFakeDownloadQueues(),
+        store: local,
+        flagDelivery: { mode: 'redirect', urlTtlSeconds: 60 },
+      }),
+    ).rejects.toThrow(/needs a store that presigns URLs/);
+  });
+});
+
+describe('GET /v1/flags/:file, stream, conditional request', () => {
+  it('answers a matching If-None-Match from a stat, without opening the file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'flagship-flags-'));
+    await writeFile(path.join(dir, 'CN_China.gif'), 'GIF89a-cn');
+    const local = createLocalFlagStore(dir);
+    let opens = 0;
+    const app = await buildApp({
+      config: TEST_CONFIG,
+      queues: createFakeDownloadQueues(),
+      store: { ...local, open: (name) => (opens++, local.open(name)) },
+    });
+    try {
+      const { etag } = (await app.inject('/v1/flags/CN_China.gif')).headers;
+      expect(opens).toBe(1);
+      const again = await app.inject({ url: '/v1/flags/CN_China.gif', headers: { 'if-none-match': String(etag) } });
+      expect(again.statusCode).toBe(304);
+      expect(again.headers.etag).toBe(etag);
+      expect(opens).toBe(1);
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
