@@ -27,7 +27,7 @@ export interface FlagshipStackOptions {
 export interface FlagshipStack {
   /** http://127.0.0.1:PORT */
   apiUrl: string;
-  /** The API process (for its CPU time). */
+  /** Host pid of the API process. */
   apiPid: number;
   /** The node flags of the worker image (Dockerfile) that every worker process starts with. */
   imageWorkerNodeArgs: readonly string[];

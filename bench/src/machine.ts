@@ -35,6 +35,8 @@ export async function describeMachine(options: {
   /** Folder names in the description are relative to this (the repository). */
   relativeTo: string;
   redisVersion: string;
+  /** More lines (the compose stack's, the peer's). */
+  more?: string[];
 }): Promise<MachineInfo> {
   const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
   const mount = mountOf(mounts, options.downloadsDir);
@@ -54,6 +56,7 @@ export async function describeMachine(options: {
     ...versions,
     redis: options.redisVersion,
     storage,
+    ...(options.more !== undefined && options.more.length > 0 ? { more: options.more } : {}),
   };
 }
 

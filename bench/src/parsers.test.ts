@@ -1,10 +1,12 @@
 // The harness's small parsers: each reads another program's output, so each gets a
 // poisoned input too.
 import { describe, expect, it } from 'vitest';
+import { parsePeerAnswer, parsePeerDownload } from './celery-peer.ts';
+import { isDockerProxyFor, parsePublishedPort } from './compose-stack.ts';
 import { takeSseFrames } from './downloads-client.ts';
 import { differences } from './files.ts';
 import { mountOf } from './machine.ts';
-import { nginxConfig } from './nginx.ts';
+import { nginxConfig, parseTimingLog } from './nginx.ts';
 import { parseCommandStats } from './redis.ts';
 import { parseReferenceOutput } from './reference.ts';
 import { autocannonRate } from './scenarios/intake.ts';
@@ -100,6 +102,33 @@ describe('nginxConfig', () => {
     expect(config).toContain('pid /work/nginx/nginx.pid;');
     expect(config).toContain('daemon off;');
   });
+
+  it('logs nothing without a container address', () => {
+    expect(config).toContain('access_log off;');
+    expect(config).not.toContain('log_format');
+  });
+
+  it('adds a logging server on the container address when asked', () => {
+    const both = nginxConfig({ dataDir: '/d', workDir: '/w', port: 4321, containerAddress: '172.17.0.1' });
+    expect(both).toContain('listen 127.0.0.1:4321;');
+    expect(both).toContain('listen 172.17.0.1:4321;');
+    expect(both).toContain("log_format timing '$msec $request_time $request_uri';");
+    expect(both).toContain('access_log /w/container-access.log timing;');
+  });
+});
+
+describe('parseTimingLog', () => {
+  it('gives start (end minus request time) and end in epoch ms', () => {
+    const text = '1764120000.123 0.002 /data/flags/cn/cn.gif\n1764120000.130 0.000 /data/flags/cn/metadata.json\n';
+    expect(parseTimingLog(text)).toEqual([
+      { startMs: 1764120000121, endMs: 1764120000123, uri: '/data/flags/cn/cn.gif' },
+      { startMs: 1764120000130, endMs: 1764120000130, uri: '/data/flags/cn/metadata.json' },
+    ]);
+  });
+
+  it('skips a partial or garbled line', () => {
+    expect(parseTimingLog('1764120000.1 0.002 /x\nGET / HTTP/1.1\n1764120000.123 0.0')).toEqual([]);
+  });
 });
 
 describe('autocannonRate', () => {
@@ -119,5 +148,51 @@ describe('autocannonRate', () => {
 describe('differences', () => {
   it('lists names only one side has', () => {
     expect(differences(['A.gif', 'B.gif'], ['B.gif', 'C.gif'])).toEqual({ onlyA: ['A.gif'], onlyB: ['C.gif'] });
+  });
+});
+
+describe('parsePublishedPort', () => {
+  it('reads HOST:PORT, and reaches a wildcard binding on loopback', () => {
+    expect(parsePublishedPort('127.0.0.1:32768\n')).toEqual({ host: '127.0.0.1', port: 32768 });
+    expect(parsePublishedPort('0.0.0.0:3000')).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(parsePublishedPort('[::]:3000')).toEqual({ host: '127.0.0.1', port: 3000 });
+  });
+
+  it('refuses anything else (no port published, an error text)', () => {
+    expect(() => parsePublishedPort('')).toThrow(/HOST:PORT/);
+    expect(() => parsePublishedPort('no port 3000/tcp for api')).toThrow(/HOST:PORT/);
+  });
+});
+
+describe('isDockerProxyFor', () => {
+  const argv = ['/usr/sbin/docker-proxy', '-proto', 'tcp', '-host-ip', '127.0.0.1', '-host-port', '32768'];
+
+  it('finds the proxy of one published port', () => {
+    expect(isDockerProxyFor(argv, 32768)).toBe(true);
+    expect(isDockerProxyFor(argv, 3000)).toBe(false);
+  });
+
+  it('ignores other programs that mention the port', () => {
+    expect(isDockerProxyFor(['node', '-host-port', '32768'], 32768)).toBe(false);
+  });
+});
+
+describe('parsePeerDownload', () => {
+  it('reads the time and the count of a Celery client answer', () => {
+    expect(parsePeerDownload('{"seconds": 0.051, "saved": 20, "task_seconds": 0.04}')).toEqual({
+      seconds: 0.051,
+      saved: 20,
+    });
+  });
+
+  it('turns an error answer into an error', () => {
+    expect(() => parsePeerDownload('{"error": "TimeoutError: no worker"}')).toThrow(/TimeoutError: no worker/);
+  });
+
+  it('refuses what is not an answer (a traceback line, a list, no time)', () => {
+    expect(() => parsePeerAnswer('Traceback (most recent call last):')).toThrow(/not JSON/);
+    expect(() => parsePeerAnswer('[1, 2]')).toThrow(/answered/);
+    expect(() => parsePeerDownload('{"saved": 20}')).toThrow(/without seconds/);
+    expect(() => parsePeerDownload('{"seconds": -1, "saved": 20}')).toThrow(/without seconds/);
   });
 });

@@ -10,6 +10,8 @@ export interface BenchRedis {
   /** redis://CONTAINER_IP:6379 */
   url: string;
   version: string;
+  /** The container's full id (its cgroup has Redis's CPU time). */
+  containerId: string;
   /** Empty every database (between scenarios, so one cannot slow the next). */
   flushAll(): Promise<void>;
   /** Zero the command counters (CONFIG RESETSTAT). */
@@ -47,6 +49,7 @@ export async function startRedis(image: string): Promise<BenchRedis> {
   return {
     url,
     version,
+    containerId: container.getId(),
     async flushAll() {
       await admin.flushall();
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { cell, formatNumber, renderResultsMarkdown, targetMet, type BenchResults } from './report.ts';
+import { cell, formatNumber, formatSpread, renderResultsMarkdown, targetMet, type BenchResults } from './report.ts';
 
-const stats = { n: 11, median: 812.4, min: 700, max: 901, p95: 901, mean: 800 };
+const stats = { n: 11, median: 812.4, min: 700, max: 901, p95: 901, q1: 760, q3: 850, mean: 800 };
 
 function results(overrides: Partial<BenchResults> = {}): BenchResults {
   return {
@@ -57,6 +57,13 @@ describe('targetMet', () => {
     expect(targetMet({ value: 1.01, comparison: '<=', threshold: 1 })).toBe(false);
   });
 
+  it('checks a two-sided target inclusively, and never without its upper bound', () => {
+    expect(targetMet({ value: 0.8, comparison: 'within', threshold: 0.8, upper: 1.25 })).toBe(true);
+    expect(targetMet({ value: 1.26, comparison: 'within', threshold: 0.8, upper: 1.25 })).toBe(false);
+    expect(targetMet({ value: 0.79, comparison: 'within', threshold: 0.8, upper: 1.25 })).toBe(false);
+    expect(targetMet({ value: 1, comparison: 'within', threshold: 0.8 })).toBe(false);
+  });
+
   it('never counts a poisoned measurement (NaN, Infinity) as met', () => {
     expect(targetMet({ value: Number.NaN, comparison: '<=', threshold: 1 })).toBe(false);
     expect(targetMet({ value: Number.POSITIVE_INFINITY, comparison: '>=', threshold: 3 })).toBe(false);
@@ -76,6 +83,17 @@ describe('formatNumber', () => {
   });
 });
 
+describe('formatSpread', () => {
+  it('gives the median with its quartiles and the count', () => {
+    expect(formatSpread({ n: 11, median: 3.104, min: 2, max: 4, p95: 4, q1: 2.8, q3: 3.4, mean: 3 })).toBe(
+      '3.10× (IQR 2.80–3.40, n = 11)',
+    );
+    expect(formatSpread({ n: 3, median: 14.2, min: 2, max: 40, p95: 40, q1: 12, q3: 18.5, mean: 3 }, 'ms')).toBe(
+      '14.2 ms (IQR 12.0–18.5, n = 3)',
+    );
+  });
+});
+
 describe('cell', () => {
   it('escapes pipes and flattens line breaks so a table stays a table', () => {
     expect(cell('a|b\nc')).toBe('a\\|b c');
@@ -84,6 +102,13 @@ describe('cell', () => {
 
 describe('renderResultsMarkdown', () => {
   const markdown = renderResultsMarkdown(results(), 'How it is measured.');
+
+  it('says so when a kept row has no quartiles (results written before they were recorded)', () => {
+    const { q1: _q1, q3: _q3, ...older } = stats;
+    const row = { scenario: 'sustained', subject: 'Flagship', metric: 'throughput', unit: 'flags/s' };
+    const text = renderResultsMarkdown(results({ rows: [{ ...row, stats: older as typeof stats }] }), 'm');
+    expect(text).toMatch(/\| 812 +\| not recorded +\|/);
+  });
 
   it('states date, commit and how many targets were met', () => {
     expect(markdown).toContain('2025-01-02T03:04:05.000Z');
@@ -96,8 +121,15 @@ describe('renderResultsMarkdown', () => {
     expect(markdown).toMatch(/\| memory \| peak RSS \| < 200 MB \| 250 MB \| \*\*NO\*\* \|/);
   });
 
-  it('has medians, min–max and run counts in the measurements table', () => {
-    expect(markdown).toContain('| all countries | Flagship | throughput (flags/s) | 812 | 700–901 | 901 | 11 |');
+  it('has medians, quartiles, min–max and run counts in the measurements table', () => {
+    expect(markdown).toContain(
+      '| all countries | Flagship | throughput (flags/s) | 812 | 760–850 | 700–901 | 901 | 11 |',
+    );
+  });
+
+  it('lists the extra machine lines of the compose and peer scenarios', () => {
+    const withMore = renderResultsMarkdown(results({ machine: { ...results().machine, more: ['Docker 20.10'] } }), '');
+    expect(withMore).toContain('- Docker 20.10');
   });
 
   it('describes the machine, the settings, the findings and the method', () => {

@@ -11,6 +11,8 @@ export interface ResultRow {
   unit: string;
   stats: SampleStats;
   note?: string;
+  /** The BENCH_ONLY scenario that measured it (results-merge.ts); absent in files written before sources were kept. */
+  source?: string;
 }
 
 export interface TargetCheck {
@@ -20,11 +22,28 @@ export interface TargetCheck {
   target: string;
   /** The measured ratio (or value) compared with the threshold. */
   value: number;
-  comparison: '>=' | '<=';
+  /** `within`: threshold ≤ value ≤ upper. */
+  comparison: '>=' | '<=' | 'within';
   threshold: number;
+  upper?: number;
   /** Unit of `value` in the table: '×' for ratios, 'MB', ... */
   unit: string;
   detail: string;
+  /** As ResultRow.source. */
+  source?: string;
+}
+
+/** A finding paragraph; with the scenario that wrote it once runs are merged (results-merge.ts). */
+export type Note = string | { source: string; text: string };
+
+/** One `npm run bench` whose rows this file holds. */
+export interface RunInfo {
+  /** BENCH_ONLY scenarios it measured (`host` for rows of a file written before sources were kept). */
+  sources: string[];
+  date: string;
+  commit: string;
+  durationSeconds: number;
+  settings: Record<string, string | number | boolean>;
 }
 
 export interface MachineInfo {
@@ -38,6 +57,8 @@ export interface MachineInfo {
   nginx: string;
   redis: string;
   storage: string;
+  /** Lines about the compose stack and the peer, when those scenarios ran. */
+  more?: string[];
 }
 
 export interface BenchResults {
@@ -49,12 +70,30 @@ export interface BenchResults {
   targets: TargetCheck[];
   rows: ResultRow[];
   /** Free-form findings (profiles, Redis commands per flag), one Markdown paragraph each. */
-  notes: string[];
+  notes: Note[];
+  /**
+   * Set when a partial run (BENCH_ONLY) kept an earlier run's rows for the scenarios it did
+   * not run: every run the file holds, this one first. date/commit/settings above are this run's.
+   */
+  runs?: RunInfo[];
 }
 
-export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold'>): boolean {
+export function noteText(note: Note): string {
+  return typeof note === 'string' ? note : note.text;
+}
+
+export function targetMet(check: Pick<TargetCheck, 'value' | 'comparison' | 'threshold' | 'upper'>): boolean {
   if (!Number.isFinite(check.value)) return false;
+  if (check.comparison === 'within') {
+    return check.upper !== undefined && check.value >= check.threshold && check.value <= check.upper;
+  }
   return check.comparison === '>=' ? check.value >= check.threshold : check.value <= check.threshold;
+}
+
+/** `3.10× (IQR 2.80–3.40, n = 11)`: a median with its interquartile range. */
+export function formatSpread(stats: SampleStats, unit = '×'): string {
+  const u = unit === '×' ? '×' : ` ${unit}`;
+  return `${formatNumber(stats.median)}${u} (IQR ${formatNumber(stats.q1)}–${formatNumber(stats.q3)}, n = ${stats.n})`;
 }
 
 /** Three significant digits, without exponent notation for everyday magnitudes. */
@@ -91,14 +130,22 @@ function targetsTable(targets: readonly TargetCheck[]): string {
   );
 }
 
+/** q1–q3; rows kept from results written before quartiles were recorded have none. */
+function quartiles(stats: SampleStats): string {
+  const { q1, q3 } = stats as Partial<SampleStats>;
+  if (q1 === undefined || q3 === undefined) return 'not recorded';
+  return `${formatNumber(q1)}–${formatNumber(q3)}`;
+}
+
 function rowsTable(rows: readonly ResultRow[]): string {
   return table(
-    ['scenario', 'program', 'metric', 'median', 'min–max', 'p95', 'runs', 'note'],
+    ['scenario', 'program', 'metric', 'median', 'q1–q3', 'min–max', 'p95', 'runs', 'note'],
     rows.map((r) => [
       r.scenario,
       r.subject,
       `${r.metric} (${r.unit})`,
       formatNumber(r.stats.median),
+      quartiles(r.stats),
       `${formatNumber(r.stats.min)}–${formatNumber(r.stats.max)}`,
       formatNumber(r.stats.p95),
       String(r.stats.n),
@@ -113,6 +160,18 @@ function machineList(machine: MachineInfo): string {
     `- OS: ${machine.os}`,
     `- Node ${machine.node}; Python ${machine.python} with aiohttp ${machine.aiohttp}; ${machine.nginx}; Redis ${machine.redis}`,
     `- Storage of both programs' downloads folders: ${machine.storage}`,
+    ...(machine.more ?? []).map((line) => `- ${line}`),
+  ].join('\n');
+}
+
+function runsList(runs: readonly RunInfo[]): string {
+  return [
+    `The rows come from ${runs.length} runs (a run with BENCH_ONLY replaces only its own scenarios' rows):`,
+    '',
+    ...runs.map(
+      (run) =>
+        `- ${run.sources.join(', ')}: ${run.date} at commit \`${run.commit}\`, in ${Math.round(run.durationSeconds)} s`,
+    ),
   ].join('\n');
 }
 
@@ -125,12 +184,14 @@ function settingsList(settings: BenchResults['settings']): string {
 /** The whole of RESULTS.md. `method` is the harness's own description of how it measures. */
 export function renderResultsMarkdown(results: BenchResults, method: string): string {
   const met = results.targets.filter(targetMet).length;
+  const earlier = (results.runs ?? []).slice(1);
   return [
     '# Flagship benchmark results',
     '',
     `Written by \`npm run bench\` on ${results.date} at commit \`${results.commit}\`, in ` +
       `${Math.round(results.durationSeconds)} s. ${met} of ${results.targets.length} targets met.`,
     '',
+    ...(earlier.length > 0 ? [runsList(results.runs ?? []), ''] : []),
     '## Targets',
     '',
     targetsTable(results.targets),
@@ -139,7 +200,9 @@ export function renderResultsMarkdown(results: BenchResults, method: string): st
     '',
     rowsTable(results.rows),
     '',
-    ...(results.notes.length > 0 ? ['## Findings', '', ...results.notes.flatMap((note) => [note, '']), ''] : []),
+    ...(results.notes.length > 0
+      ? ['## Findings', '', ...results.notes.flatMap((note) => [noteText(note), '']), '']
+      : []),
     '## Machine',
     '',
     machineList(results.machine),
@@ -148,6 +211,12 @@ export function renderResultsMarkdown(results: BenchResults, method: string): st
     '',
     settingsList(results.settings),
     '',
+    ...earlier.flatMap((run) => [
+      `Settings of the earlier run (${run.sources.join(', ')}, commit \`${run.commit}\`):`,
+      '',
+      settingsList(run.settings),
+      '',
+    ]),
     '## Method',
     '',
     method.trim(),

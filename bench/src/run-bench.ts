@@ -5,32 +5,59 @@
 //   BENCH_QUICK=1          a smoke run: 3 runs, short intake, small sustained batch
 //   BENCH_RUNS=n           measured runs per scenario (default 11)
 //   BENCH_CPU_PROF=1       workers write V8 CPU profiles to bench/.work/profiles
-//   BENCH_ONLY=a,b         only these scenarios (all, reference, sustained, intake, origin)
+//   BENCH_ONLY=a,b         only these scenarios (all, reference, sustained, intake, origin, compose, celery;
+//                          `levers` is never run unless named)
 //   BENCH_DOWNLOADS_DIR    parent of both programs' downloads folders (default bench/.work/downloads)
 //   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS   extra node flags, space-separated (experiments)
 //   BENCH_WORKER_ENV       extra worker settings, space-separated KEY=VALUE (experiments)
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+//   BENCH_COMPOSE_SUSTAINED_RUNS   measured sustained batches per worker count on the compose stack
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DEFAULT_DATA_DIR, generateFlags } from '@flagship/origin';
+import { Redis } from 'ioredis';
+import { startCeleryPeer, type CeleryPeer } from './celery-peer.ts';
+import { startComposeStack, type ComposeStack } from './compose-stack.ts';
 import { format, resolveConfig } from 'prettier';
 import { createDownloadsClient } from './downloads-client.ts';
 import { startFlagshipStack, startOriginService } from './flagship-stack.ts';
-import { currentCommit, describeMachine } from './machine.ts';
+import { currentCommit, describeMachine, mountOf } from './machine.ts';
 import { METHOD } from './method.ts';
 import { startNginx } from './nginx.ts';
 import { startRedis } from './redis.ts';
-import { renderResultsMarkdown, targetMet, type BenchResults } from './report.ts';
+import {
+  renderResultsMarkdown,
+  targetMet,
+  type BenchResults,
+  type Note,
+  type ResultRow,
+  type TargetCheck,
+} from './report.ts';
+import { mergeWithEarlier } from './results-merge.ts';
 import { allCountriesScenario } from './scenarios/all-countries.ts';
+import { composeScenario } from './scenarios/compose.ts';
+import { leversScenario } from './scenarios/levers.ts';
 import type { BenchContext, ScenarioResult } from './scenarios/context.ts';
 import { intakeScenario } from './scenarios/intake.ts';
 import { referenceCodesScenario } from './scenarios/reference-codes.ts';
 import { sustainedScenario } from './scenarios/sustained.ts';
-import { ensureSystemPackages } from './system-packages.ts';
+import { celeryVersions, ensureSystemPackages } from './system-packages.ts';
 
-const SCENARIOS = ['all', 'origin', 'reference', 'sustained', 'intake'] as const;
+const run = promisify(execFile);
+const SCENARIOS = ['all', 'origin', 'reference', 'sustained', 'intake', 'compose', 'celery', 'levers'] as const;
+/** What `npm run bench` runs when BENCH_ONLY is not set: the lever experiments only on demand. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'levers');
 type ScenarioName = (typeof SCENARIOS)[number];
+
+/** A scenario's results with the scenario that measured each entry. */
+interface SourcedResult {
+  rows: ResultRow[];
+  targets: TargetCheck[];
+  notes: Note[];
+}
 
 interface Settings {
   quick: boolean;
@@ -41,11 +68,17 @@ interface Settings {
   sustainedRuns: number;
   intakeSeconds: number;
   intakeRuns: number;
+  composeSustainedRuns: number;
+  profileDownloads: number;
+  idleSeconds: number;
+  leverPasses: number;
   cpuProfile: boolean;
   workerNodeArgs: string[];
   apiNodeArgs: string[];
   workerEnv: Record<string, string>;
   only: ReadonlySet<ScenarioName>;
+  /** BENCH_ONLY set and not a smoke run: the other scenarios' rows are kept from the last results. */
+  partial: boolean;
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -72,7 +105,7 @@ function keyValues(name: string): Record<string, string> {
 function readSettings(): Settings {
   const quick = process.env.BENCH_QUICK === '1';
   const runs = positiveInteger('BENCH_RUNS', quick ? 3 : 11);
-  const only = (process.env.BENCH_ONLY ?? SCENARIOS.join(','))
+  const only = (process.env.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
@@ -88,11 +121,16 @@ function readSettings(): Settings {
     sustainedRuns: positiveInteger('BENCH_SUSTAINED_RUNS', runs),
     intakeSeconds: positiveInteger('BENCH_INTAKE_SECONDS', quick ? 2 : 10),
     intakeRuns: positiveInteger('BENCH_INTAKE_RUNS', runs),
+    composeSustainedRuns: positiveInteger('BENCH_COMPOSE_SUSTAINED_RUNS', quick ? 2 : 7),
+    profileDownloads: quick ? 3 : 10,
+    idleSeconds: quick ? 4 : 10,
+    leverPasses: positiveInteger('BENCH_LEVER_PASSES', quick ? 1 : 2),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
     workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
     apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),
     workerEnv: keyValues('BENCH_WORKER_ENV'),
     only: new Set(only as ScenarioName[]),
+    partial: !quick && (process.env.BENCH_ONLY ?? '') !== '',
   };
 }
 
@@ -119,7 +157,9 @@ async function main(): Promise<void> {
   await mkdir(dirs.flagship, { recursive: true });
   await mkdir(dirs.reference, { recursive: true });
 
-  const installed = await ensureSystemPackages(log);
+  const wanted = (name: ScenarioName) => settings.only.has(name);
+  const wantsDocker = wanted('compose') || wanted('celery') || wanted('levers');
+  const installed = await ensureSystemPackages(log, { celery: wanted('celery') });
   const data = await generateFlags({ outDir: DEFAULT_DATA_DIR });
   log(`data set: ${data.count} flags in ${DEFAULT_DATA_DIR}${data.rendered ? ' (rendered now)' : ''}`);
 
@@ -128,7 +168,11 @@ async function main(): Promise<void> {
     for (const close of cleanups.reverse()) await close().catch((error: unknown) => log(`cleanup: ${String(error)}`));
     cleanups.length = 0;
   };
+  // Measurements still running when a signal stops everything would time a stack going
+  // down: nothing is written after one.
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     log(`${signal}: stopping everything`);
     void cleanUp().finally(() => process.exit(130));
   };
@@ -138,7 +182,11 @@ async function main(): Promise<void> {
   try {
     const redis = await startRedis(redisImage);
     cleanups.push(() => redis.close());
-    const nginx = await startNginx({ dataDir: DEFAULT_DATA_DIR, workDir: path.join(work, 'nginx') });
+    const nginx = await startNginx({
+      dataDir: DEFAULT_DATA_DIR,
+      workDir: path.join(work, 'nginx'),
+      ...(wantsDocker ? { containerAddress: await dockerBridgeAddress() } : {}),
+    });
     cleanups.push(() => nginx.close());
     const origin = await startOriginService({ repoRoot, dataDir: DEFAULT_DATA_DIR, logDir });
     cleanups.push(() => origin.close());
@@ -175,32 +223,125 @@ async function main(): Promise<void> {
       log,
     };
     const nginxOrigin = { name: 'nginx', flagsUrl: nginx.flagsUrl, targeted: true };
-    const results: ScenarioResult[] = [];
-    const wanted = (name: ScenarioName) => settings.only.has(name);
-    if (wanted('all')) results.push(await allCountriesScenario(ctx, nginxOrigin));
+    const results: SourcedResult[] = [];
+    /** Sources of this run's rows, for a partial run's merge with the earlier results (results-merge.ts). */
+    const ran = new Set<string>();
+    const tagged = (source: string, result: ScenarioResult): SourcedResult => {
+      ran.add(source);
+      return {
+        rows: result.rows.map((row) => ({ ...row, source })),
+        targets: result.targets.map((target) => ({ ...target, source })),
+        notes: result.notes.map((text) => ({ source, text })),
+      };
+    };
+    if (wanted('all')) results.push(tagged('all', await allCountriesScenario(ctx, nginxOrigin)));
     if (wanted('origin')) {
       results.push(
-        await allCountriesScenario(ctx, {
-          name: 'Flagship origin service',
-          flagsUrl: origin.flagsUrl,
-          targeted: false,
-        }),
+        tagged(
+          'origin',
+          await allCountriesScenario(ctx, {
+            name: 'Flagship origin service',
+            flagsUrl: origin.flagsUrl,
+            targeted: false,
+          }),
+        ),
       );
     }
-    if (wanted('reference')) results.push(await referenceCodesScenario(ctx, nginxOrigin, settings.latencyRuns));
+    if (wanted('reference'))
+      results.push(tagged('reference', await referenceCodesScenario(ctx, nginxOrigin, settings.latencyRuns)));
     if (wanted('sustained')) {
       results.push(
-        await sustainedScenario(ctx, nginxOrigin, {
-          downloads: settings.sustainedDownloads,
-          runs: settings.sustainedRuns,
-        }),
+        tagged(
+          'sustained',
+          await sustainedScenario(ctx, nginxOrigin, {
+            downloads: settings.sustainedDownloads,
+            runs: settings.sustainedRuns,
+          }),
+        ),
       );
     }
     if (wanted('intake')) {
-      results.push(await intakeScenario(ctx, { seconds: settings.intakeSeconds, runs: settings.intakeRuns }));
+      results.push(
+        tagged('intake', await intakeScenario(ctx, { seconds: settings.intakeSeconds, runs: settings.intakeRuns })),
+      );
+    }
+    // The compose stack comes up only now: its idle healthchecks take CPU from whatever runs beside it.
+    const composeLines: string[] = [];
+    if (wantsDocker) {
+      const containerFlagsUrl = nginx.containerFlagsUrl as string;
+      const compose = await startComposeStack({
+        repoRoot,
+        project: `flagship-bench-${process.pid}`,
+        originUrl: containerFlagsUrl,
+        logDir,
+        log,
+      });
+      cleanups.push(() => compose.down());
+      const composeRedis = new Redis(compose.redisUrl, {
+        connectionName: 'flagship-bench-admin',
+        maxRetriesPerRequest: 1,
+      });
+      cleanups.push(() => composeRedis.quit().catch(() => composeRedis.disconnect()));
+      let celery: CeleryPeer | undefined;
+      if (wanted('celery')) {
+        // Same Redis as Flagship, its own database number: broker and result backend.
+        const peer = await startCeleryPeer({
+          peerDir: path.join(benchDir, 'peers/celery'),
+          brokerUrl: `${compose.redisUrl}/1`,
+          logDir,
+        });
+        celery = peer;
+        cleanups.push(() => peer.close());
+      }
+      log(
+        `compose: api ${compose.apiUrl()} (published) / ${compose.apiDirectUrl()}, worker origin ${containerFlagsUrl}`,
+      );
+      if (wanted('compose') || wanted('celery')) {
+        // Without `compose` the scenario measures only what the Celery comparison needs.
+        if (wanted('compose') && wanted('celery')) ran.add('celery');
+        results.push(
+          tagged(
+            wanted('compose') ? 'compose' : 'celery',
+            await composeScenario({
+              base: ctx,
+              compose,
+              nginx,
+              composeRedis,
+              celery,
+              repoRoot,
+              workDir: work,
+              settings: {
+                full: wanted('compose'),
+                latencyRuns: settings.latencyRuns,
+                sustainedDownloads: settings.sustainedDownloads,
+                sustainedRuns: settings.composeSustainedRuns,
+                profileDownloads: settings.profileDownloads,
+                idleSeconds: settings.idleSeconds,
+              },
+            }),
+          ),
+        );
+      }
+      if (wanted('levers')) {
+        results.push(
+          tagged(
+            'levers',
+            await leversScenario({
+              base: ctx,
+              compose,
+              nginx,
+              repoRoot,
+
+              passes: settings.leverPasses,
+              latencyRuns: settings.latencyRuns,
+            }),
+          ),
+        );
+      }
+      composeLines.push(...(await describeCompose(compose, celery !== undefined)));
     }
 
-    const report: BenchResults = {
+    const thisRun: BenchResults = {
       date: new Date().toISOString(),
       commit: await currentCommit(repoRoot),
       durationSeconds: (performance.now() - startedAt) / 1000,
@@ -208,6 +349,7 @@ async function main(): Promise<void> {
         downloadsDir: dirs.flagship,
         relativeTo: repoRoot,
         redisVersion: redis.version,
+        more: composeLines,
       }),
       settings: {
         'measured runs per scenario': settings.runs,
@@ -217,6 +359,9 @@ async function main(): Promise<void> {
         'sustained: measured batches per worker count': settings.sustainedRuns,
         'intake: seconds per run': settings.intakeSeconds,
         'intake: measured runs per variant': settings.intakeRuns,
+        'compose and Celery: measured sustained batches per worker count': settings.composeSustainedRuns,
+        'compose: all-countries downloads in the worker CPU profile': settings.profileDownloads,
+        'scenarios run': [...settings.only].join(', '),
         'quick smoke run': settings.quick,
         'load average (1 min) at start and end, other users included': `${loadAtStart.toFixed(2)}, ${(os.loadavg()[0] ?? 0).toFixed(2)}`,
         'CPU profiles (API and workers)': settings.cpuProfile,
@@ -235,6 +380,8 @@ async function main(): Promise<void> {
     // A smoke run must not overwrite the committed table.
     const outDir = settings.quick ? path.join(work, 'quick') : benchDir;
     const jsonPath = path.join(outDir, 'results/latest.json');
+    if (interrupted) throw new Error('stopped by a signal: no results written');
+    const report = settings.partial ? mergeWithEarlier(thisRun, await readEarlier(jsonPath, log), ran) : thisRun;
     await mkdir(path.dirname(jsonPath), { recursive: true });
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     const resultsPath = path.join(outDir, 'RESULTS.md');
@@ -255,6 +402,50 @@ async function main(): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The results a partial run joins (results-merge.ts): the last results/latest.json, or none. */
+async function readEarlier(jsonPath: string, log: (line: string) => void): Promise<BenchResults | undefined> {
+  try {
+    return JSON.parse(await readFile(jsonPath, 'utf8')) as BenchResults;
+  } catch (error) {
+    log(`no earlier results to keep (${(error as Error).message}): RESULTS.md will hold this run's rows only`);
+    return undefined;
+  }
+}
+
+/** The Docker bridge's address on this host (docker0): where containers reach the host's nginx. */
+async function dockerBridgeAddress(): Promise<string> {
+  const docker0 = os.networkInterfaces().docker0?.find((address) => address.family === 'IPv4');
+  if (docker0 !== undefined) return docker0.address;
+  const { stdout } = await run('docker', [
+    'network',
+    'inspect',
+    'bridge',
+    '-f',
+    '{{range .IPAM.Config}}{{.Gateway}}{{end}}',
+  ]);
+  if (stdout.trim() === '') throw new Error('no address for the Docker bridge (docker0)');
+  return stdout.trim();
+}
+
+/** Machine lines for the compose stack: Docker's versions, the volume's file system, the peer's versions. */
+async function describeCompose(compose: ComposeStack, celery: boolean): Promise<string[]> {
+  const version = async (args: string[]) => (await run('docker', args)).stdout.trim();
+  const engine = await version(['version', '-f', '{{.Server.Version}}']);
+  const composeVersion = await version(['compose', 'version', '--short']);
+  const proxy = (await compose.dockerProxyPid()) !== undefined;
+  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+  const mount = mountOf(mounts, compose.downloadsDir);
+  const sameFs = (await stat(compose.downloadsDir)).dev === (await stat(compose.peersDir)).dev;
+  return [
+    `Docker Engine ${engine}, Compose ${composeVersion}; published ports through ${proxy ? 'docker-proxy (userland-proxy on, the default)' : 'iptables only (no docker-proxy seen)'}`,
+    `Compose downloads volume: ${mount === undefined ? 'unknown' : `${mount.type} mounted at ${mount.point}`}; ` +
+      `the reference's and the Celery peer's folders are in a second volume, ${sameFs ? 'on the same file system' : 'on ANOTHER file system'}`,
+    ...(celery
+      ? [`Celery peer: ${await celeryVersions()}, ${(await run('/usr/bin/python3', ['--version'])).stdout.trim()}`]
+      : []),
+  ];
 }
 
 try {

@@ -37,7 +37,12 @@ suite('percentile (nearest rank)', () => {
 
 suite('describe', () => {
   it('summarizes unsorted samples', () => {
-    expect(describe([5, 1, 3])).toEqual({ n: 3, median: 3, min: 1, max: 5, p95: 5, mean: 3 });
+    expect(describe([5, 1, 3])).toEqual({ n: 3, median: 3, min: 1, max: 5, p95: 5, q1: 1, q3: 5, mean: 3 });
+  });
+
+  it('gives observed quartiles: the 3rd and 9th of 11 samples', () => {
+    const stats = describe([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect([stats.q1, stats.median, stats.q3]).toEqual([3, 6, 9]);
   });
 
   it('does not reorder the caller’s array', () => {

@@ -8,6 +8,9 @@ export interface SampleStats {
   min: number;
   max: number;
   p95: number;
+  /** Lower and upper quartile (nearest rank): q3 − q1 is the interquartile range. */
+  q1: number;
+  q3: number;
   mean: number;
 }
 
@@ -38,11 +41,17 @@ export function describe(samples: readonly number[]): SampleStats {
     min: sorted[0] as number,
     max: sorted[sorted.length - 1] as number,
     p95: percentile(sorted, 95),
+    q1: percentile(sorted, 25),
+    q3: percentile(sorted, 75),
     mean: sorted.reduce((sum, sample) => sum + sample, 0) / sorted.length,
   };
 }
 
-/** Element-wise `a[i] / b[i]` of paired samples (runs that alternated). */
+/**
+ * Element-wise `a[i] / b[i]` of paired samples (runs that alternated). On a shared,
+ * noisy machine a ratio taken run by run cancels the load both runs saw; its median and
+ * interquartile range say more than a ratio of two medians measured minutes apart.
+ */
 export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
   if (a.length !== b.length) throw new RangeError(`paired samples differ in length: ${a.length} vs ${b.length}`);
   return a.map((value, index) => value / (b[index] as number));
