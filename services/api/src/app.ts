@@ -8,7 +8,7 @@ import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/typ
 import { type FlagStore } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
@@ -47,7 +47,7 @@ export interface ApiDeps {
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
   /** Where rate-limit counters live (the producer connection); default: in memory. */
-  rateLimitRedis?: Redis;
+  rateLimitRedis?: RedisClient;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {

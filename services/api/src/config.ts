@@ -1,7 +1,15 @@
 // The API's configuration: environment variables, validated once at start (main.ts).
 // Each variable has a documented default so `node src/main.ts` works on a laptop with
 // a local Redis, and `docker compose` only overrides what differs.
-import { DEFAULT_RETENTION, LogLevelSchema, loadEnv, type Retention } from '@flagship/common';
+import {
+  DEFAULT_RETENTION,
+  LogLevelSchema,
+  RedisEnvSchema,
+  loadEnv,
+  redisEndpointFromEnv,
+  type RedisEndpoint,
+  type Retention,
+} from '@flagship/common';
 import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
@@ -9,11 +17,7 @@ import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address to listen on' }),
-  REDIS_URL: Type.String({
-    pattern: '^rediss?://',
-    default: 'redis://localhost:6379',
-    description: 'Redis holding the queues',
-  }),
+  ...RedisEnvSchema,
   DOWNLOADS_DIR: Type.String({ minLength: 1, default: './downloads', description: 'Folder the workers save flags in' }),
   CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 300, default: 25, description: 'Flags per chunk job' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536, description: 'Largest request body accepted' }),
@@ -72,7 +76,8 @@ type ApiEnv = Static<typeof ApiEnvSchema>;
 export interface ApiConfig {
   port: number;
   host: string;
-  redisUrl: string;
+  /** Where Redis is: one node, a Sentinel-watched master or a Cluster (REDIS_URL and friends). */
+  redis: Readonly<RedisEndpoint>;
   downloadsDir: string;
   chunkSize: number;
   bodyLimitBytes: number;
@@ -94,7 +99,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
   return Object.freeze({
     port: raw.PORT,
     host: raw.HOST,
-    redisUrl: raw.REDIS_URL,
+    redis: redisEndpointFromEnv(raw),
     downloadsDir: raw.DOWNLOADS_DIR,
     chunkSize: raw.CHUNK_SIZE,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,

@@ -2,15 +2,15 @@
 // listening, and an orderly shutdown on SIGTERM/SIGINT (stop accepting, end the event
 // streams, close QueueEvents/FlowProducer/Queues, then Redis) under a deadline.
 import closeWithGrace from 'close-with-grace';
-import { Redis } from 'ioredis';
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { createLocalFlagStore, describeRedisEndpoint, type RedisClient } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
 
 /** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
-async function closeRedis(connection: Redis): Promise<void> {
+async function closeRedis(connection: RedisClient): Promise<void> {
   if (connection.status === 'ready') await connection.quit();
   else connection.disconnect();
 }
@@ -20,8 +20,11 @@ const config = loadConfigOrReport('api', () => loadConfig(process.env)) ?? proce
 delete process.env.API_KEYS;
 const logger = createLogger({ name: 'api', level: config.logLevel });
 
-const producer = new Redis(config.redisUrl, redisOptions('producer'));
-const events = new Redis(config.redisUrl, redisOptions('events'));
+// One node, a Sentinel-watched master or a Cluster, as REDIS_URL (or REDIS_SENTINELS,
+// REDIS_CLUSTER_NODES) says; everything else duplicates these two.
+const producer = createRedisClient(config.redis, 'producer');
+const events = createRedisClient(config.redis, 'events');
+logger.info({ redis: describeRedisEndpoint(config.redis) }, 'redis');
 for (const [role, connection] of Object.entries({ producer, events })) {
   // ioredis reconnects by itself; without a listener it prints every failed attempt.
   connection.on('error', (error: Error) => logger.warn({ role, err: error.message }, 'redis connection error'));

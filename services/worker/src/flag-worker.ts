@@ -18,7 +18,7 @@ import {
 } from '@flagship/common';
 import { once, withTimeout, type Logger } from '@flagship/runtime';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import type { Dispatcher } from 'undici';
 import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';
@@ -45,7 +45,7 @@ export interface FlagWorkersOptions {
     | 'originRateLimit'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
-  connection: Redis;
+  connection: RedisClient;
   /** Keep-alive pool to the origin (createOriginDispatcher); not closed here. */
   dispatcher: Dispatcher;
   store: FlagStore;

@@ -3,8 +3,8 @@
 // in order: stop taking jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand
 // them back to the queue, then close the origin pool and Redis. The only module that
 // reads process.env, handles signals or exits.
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { createLocalFlagStore, describeRedisEndpoint } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from './config.ts';
@@ -18,7 +18,8 @@ const CLOSE_MARGIN_MS = 10_000;
 function main(): void {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);
   const logger = createLogger({ name: 'worker', level: config.logLevel });
-  const connection = new Redis(config.redisUrl, redisOptions('worker'));
+  // One node, a Sentinel-watched master or a Cluster; BullMQ and the cancel subscriber duplicate it.
+  const connection = createRedisClient(config.redis, 'worker');
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const dispatcher = createOriginDispatcher(config.originPool);
@@ -57,6 +58,7 @@ function main(): void {
   if (config.healthPort > 0) health.listen(config.healthPort);
   logger.info(
     {
+      redis: describeRedisEndpoint(config.redis),
       origin: config.originUrl,
       downloadsDir: config.downloadsDir,
       workerConcurrency: config.workerConcurrency,

@@ -5,7 +5,7 @@
 // claim is one atomic script (read, or set when absent), so of any number of concurrent
 // requests with one key exactly one creates a download.
 import { contract, redisScript } from '@flagship/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 
 const IdempotencyEntry = Type.Object({
@@ -51,7 +51,7 @@ return 0`,
 );
 
 export interface RedisIdempotencyKeysOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** The adapter's deadline and 503 mapping (bullmq-download-queues.ts). */
   guarded<T>(what: string, operation: () => Promise<T>): Promise<T>;
