@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp, createBullmqDownloadQueues, type AppConfig } from '@flagship/api';
-import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { createLocalFlagStore, type RedisClient, type RedisRole, type Retention } from '@flagship/common';
+import { createRedisClient, type RedisClientOverrides } from '@flagship/common/redis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -43,7 +43,10 @@ export interface Pipeline {
 }
 
 export interface PipelineOptions {
+  /** Any REDIS_URL the services take: one node, redis+sentinel://, redis+cluster://. */
   redisUrl: string;
+  /** For the connections' factory: a NAT map for Sentinel or Cluster containers. */
+  redisOverrides?: RedisClientOverrides;
   /** Origin faults (delay, error rate, seed, codes that always fail). */
   faults?: FaultOptions;
   /** Codes the origin does not have (it answers 404 for them). */
@@ -95,12 +98,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     RETRY_BASE_DELAY_MS: '5',
     ...options.workerEnv,
   });
-  const workerConnections: Redis[] = [];
+  // As main.ts connects: the factory, on the endpoint the configuration read.
+  const connect = (role: RedisRole) => createRedisClient(workerConfig.redis, role, options.redisOverrides);
+  const workerConnections: RedisClient[] = [];
   const workers: FlagWorkers[] = [];
   const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
   for (let i = 0; i < (options.workers ?? 1); i++) {
-    const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+    const workerConnection = connect('worker');
     workerConnections.push(workerConnection);
     const set = createFlagWorkers({
       config: workerConfig,
@@ -115,8 +120,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await set.waitUntilReady();
   }
 
-  const producer = new Redis(options.redisUrl, redisOptions('producer'));
-  const events = new Redis(options.redisUrl, redisOptions('events'));
+  const producer = connect('producer');
+  const events = connect('events');
   // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
   for (const connection of [...workerConnections, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);

@@ -118,6 +118,9 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  // Unheard, BullMQ prints each connection error (a Sentinel failover makes several);
+  // main.ts logs the connection's errors already.
+  flagsQueue.on('error', (err) => logger.debug({ err: err.message }, 'flags queue connection error'));
   const cancels = createCancelListener({ connection, prefix, logger: logger.child({ component: 'cancel-listener' }) });
   /** Runs a job tracked under its download, so that a cancel of that download aborts it. */
   const tracked = <T>(
