@@ -110,7 +110,7 @@ describe('Redis Cluster', () => {
     expect(list.items.map((item) => item.id).sort()).toEqual([all, again.id, cancelled].sort());
 
     // Every key in the Cluster: the prefix's in one slot, which holds them all.
-    const admin = set.admin();
+    const admin = await set.admin();
     const keys = (
       await Promise.all(
         admin.nodes('master').map((node) => node.keys('*')), // a test Cluster: KEYS is fine here

@@ -5,6 +5,7 @@
 // it, a Cluster's slot map lists them), which this process cannot reach. So each comes
 // with a NAT map (ioredis's natMap) from `ip:port` on the network to 127.0.0.1 and the
 // container's published port, which the tests hand to the connections' factory.
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis, type NatMap } from 'ioredis';
 import {
@@ -145,7 +146,7 @@ export interface RedisClusterSet {
   url: string;
   natMap: NatMap;
   /** An admin connection to the Cluster (CLUSTER KEYSLOT, COUNTKEYSINSLOT, SCAN per node). */
-  admin(): Cluster;
+  admin(): Promise<Cluster>;
   stop(): Promise<void>;
 }
 
@@ -189,13 +190,15 @@ export async function startRedisCluster(options: { password: string; masters?: n
   if (created.exitCode !== 0) throw new Error(`redis-cli --cluster create failed: ${created.output}`);
   const natMap: NatEntries = Object.assign({}, ...nodes.map((node) => natEntry(node, network, REDIS_PORT)));
   const clients: Cluster[] = [];
-  const admin = () => {
+  const admin = async () => {
     const client = new Cluster(
       nodes.map((node) => ({ host: '127.0.0.1', port: node.getMappedPort(REDIS_PORT) })),
       { natMap, redisOptions: { password } },
     );
     client.on('error', () => {});
     clients.push(client);
+    // Its node list (nodes('master')) is filled in once it has the slot map.
+    await once(client, 'ready');
     return client;
   };
   // Every node must see every slot served before clients are let in.
