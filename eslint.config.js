@@ -20,6 +20,8 @@ export default tseslint.config(
       ],
     },
   },
+  // The dashboard's script runs in browsers (services/api/src/dashboard, served as is).
+  { files: ['services/api/src/dashboard/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   prettier,
   // Tool config files must default-export.
   { files: ['*.config.{js,ts}', '**/*.config.{js,ts}'], rules: { 'no-restricted-syntax': 'off' } },

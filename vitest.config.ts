@@ -15,6 +15,7 @@ export default defineConfig({
             'services/*/src/**/*.test.ts',
             'services/*/scripts/**/*.test.ts',
             'bench/**/*.test.ts',
+            'deploy/**/*.test.ts',
           ],
           testTimeout: 20_000,
         },

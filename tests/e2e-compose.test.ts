@@ -4,15 +4,16 @@
 // with API keys, a rate limit and its own Redis password, as the README says to set
 // them: every request here carries a key, and only the api and the echo are published.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { HttpContracts, REFERENCE_CODES, type DownloadStatus } from '@flagship/common';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPOSITORY_ROOT, startComposeStack } from './support/compose-stack.ts';
 import { readSse } from './support/sse.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = REPOSITORY_ROOT;
 let stack: StartedDockerComposeEnvironment;
 let api: string;
 const ADMIN_KEY = randomBytes(24).toString('hex');
@@ -21,10 +22,9 @@ const READ_KEY = randomBytes(24).toString('hex');
 const AUTH = { authorization: `Bearer ${ADMIN_KEY}` };
 
 beforeAll(async () => {
-  stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
-    .withBuild()
-    .withProjectName(`flagship-e2e-${randomUUID().slice(0, 8)}`)
-    .withEnvironment({
+  stack = await startComposeStack({
+    name: 'flagship-e2e',
+    environment: {
       API_PORT: '0', // Docker picks a free host port
       ECHO_PORT: '0',
       // One chunk at a time per worker and a small origin delay: a large download must
@@ -35,13 +35,9 @@ beforeAll(async () => {
       API_KEYS: `e2e:${ADMIN_KEY}:admin,viewer:${READ_KEY}:read`,
       RATE_LIMIT_MAX: '100000',
       REDIS_PASSWORD: randomBytes(16).toString('hex'),
-      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
-      ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
-    })
-    .withClientOptions({ commandOptions: ['--scale', 'worker=2'] })
-    .withDefaultWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(240_000)
-    .up();
+    },
+    upOptions: ['--scale', 'worker=2'],
+  });
   api = `http://127.0.0.1:${stack.getContainer('api-1').getMappedPort(3000)}`;
 });
 

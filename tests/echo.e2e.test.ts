@@ -2,32 +2,30 @@
 // Dockerfile) started alone, reached through its published port as a user would,
 // with the `flagship echo` command too; then stopped like `docker compose down` does.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPOSITORY_ROOT, startComposeStack } from './support/compose-stack.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = REPOSITORY_ROOT;
 const CLI = path.join(root, 'packages/cli/src/main.ts');
 const run = promisify(execFile);
 let stack: StartedDockerComposeEnvironment | undefined;
 let port: number;
 
 beforeAll(async () => {
-  stack = await new DockerComposeEnvironment(root, 'docker-compose.yml')
-    .withBuild()
-    .withProjectName(`flagship-echo-e2e-${randomUUID().slice(0, 8)}`)
-    .withEnvironment({
+  stack = await startComposeStack({
+    name: 'flagship-echo-e2e',
+    environment: {
       ECHO_PORT: '0', // the published host port: Docker picks a free one
       ECHO_SHUTDOWN_TIMEOUT_MS: '1000',
-      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
-    })
-    .withDefaultWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(240_000)
-    .up(['echo']);
+    },
+    services: ['echo'],
+  });
   port = stack.getContainer('echo-1').getMappedPort(8888);
 });
 

@@ -5,12 +5,14 @@ import fastifySseModule, { type SSEPluginOptions } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type FlagStore } from '@flagship/common';
+import { type FlagStore, type RedisClient } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
+import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { RedisClient } from '@flagship/common';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
+import { bullBoardPlugin } from './plugins/bull-board.plugin.ts';
+import { dashboardPlugin } from './plugins/dashboard.plugin.ts';
 import { apiKeysPlugin, SECURITY_SCHEMES } from './plugins/api-keys.plugin.ts';
 import { downloadQueuesPlugin } from './plugins/download-queues.plugin.ts';
 import { problemDetailsPlugin, problemFrameworkErrors } from './plugins/problem-details.plugin.ts';
@@ -46,6 +48,8 @@ export interface ApiDeps {
   now?: () => number;
   /** How long the queues' event streams are still read after the last SSE follower left. Default 5000 ms. */
   eventsLingerMs?: number;
+  /** Queues Bull Board shows, read-only, at /admin/queues (createBoardQueues); closed on close. Omitted: no board. */
+  adminQueues?: readonly Queue[];
   /** Where rate-limit counters live (the producer connection); default: in memory. */
   rateLimitRedis?: RedisClient;
 }
@@ -125,6 +129,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   await app.register(flagsRoutes, { store: deps.store });
+  await app.register(dashboardPlugin);
+  if (deps.adminQueues) await app.register(bullBoardPlugin, { queues: deps.adminQueues });
   return app;
 }
 

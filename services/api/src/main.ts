@@ -7,6 +7,7 @@ import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { createBoardQueues } from './plugins/bull-board.plugin.ts';
 import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
 
 /** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
@@ -41,6 +42,7 @@ const app = await buildApp({
   queues,
   store: createLocalFlagStore(config.downloadsDir),
   logger,
+  adminQueues: createBoardQueues(producer, logger.child({ component: 'bull-board' })),
   rateLimitRedis: producer,
 });
 

@@ -6,10 +6,9 @@
 // signal down to the origin requests. A message that arrives while the subscriber is
 // reconnecting is lost; the jobs find the mark in Redis (isCancelled) when they start
 // and at each progress report instead.
-import { cancelChannel, cancelledKey } from '@flagship/common';
+import { cancelChannel, cancelledKey, type RedisClient } from '@flagship/common';
 import { duplicateRedisClient } from '@flagship/common/redis';
 import type { Logger } from '@flagship/runtime';
-import type { RedisClient } from '@flagship/common';
 import { CANCELLED, type RunCancellation } from './handlers/job-run.ts';
 
 /** What can cancel a job it runs: BullMQ's Worker. */

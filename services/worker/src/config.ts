@@ -9,6 +9,13 @@ import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
 
 const MiB = 1024 * 1024;
 
+/**
+ * Time beyond SHUTDOWN_TIMEOUT_MS for handing jobs back and closing connections; main.ts
+ * forces the exit one more margin later. Kubernetes' terminationGracePeriodSeconds for
+ * the worker must exceed both (deploy/kubernetes/base/worker.yaml).
+ */
+export const SHUTDOWN_CLOSE_MARGIN_MS = 10_000;
+
 const integer = (defaultValue: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: defaultValue, minimum, maximum, description });
 

@@ -15,10 +15,10 @@ import {
   type DownloadJobData,
   type DownloadSummary,
   type FlagStore,
+  type RedisClient,
 } from '@flagship/common';
 import { once, withTimeout, type Logger } from '@flagship/runtime';
 import { Queue, Worker, type Job, type WorkerOptions } from 'bullmq';
-import type { RedisClient } from '@flagship/common';
 import type { Dispatcher } from 'undici';
 import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';

@@ -7,13 +7,10 @@ import { createLocalFlagStore, describeRedisEndpoint } from '@flagship/common';
 import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import closeWithGrace from 'close-with-grace';
-import { loadConfig } from './config.ts';
+import { loadConfig, SHUTDOWN_CLOSE_MARGIN_MS as CLOSE_MARGIN_MS } from './config.ts';
 import { createFlagWorkers } from './flag-worker.ts';
 import { createOriginDispatcher } from './flags/origin-dispatcher.ts';
 import { createHealthServer } from './health-server.ts';
-
-/** Time beyond the jobs' grace period for handing jobs back and closing connections. */
-const CLOSE_MARGIN_MS = 10_000;
 
 function main(): void {
   const config = loadConfigOrReport('worker', () => loadConfig(process.env)) ?? process.exit(1);

@@ -29,6 +29,12 @@ async function appWithKeys(keys = API_KEYS): Promise<TestApp<FakeDownloadQueues>
   return testApp;
 }
 
+const BASIC_CHALLENGE = 'Basic realm="flagship admin", charset="UTF-8"';
+
+function basic(user: string, key: string) {
+  return { authorization: `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}` };
+}
+
 function bearer(key: string) {
   return { authorization: `Bearer ${key}` };
 }
@@ -75,7 +81,10 @@ describe('API keys', () => {
     const response = await app.inject(routes[route]!);
     expect(response.statusCode).toBe(401);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.headers['www-authenticate']).toBe('Bearer realm="flagship"');
+    // Under /admin/ a browser is asked for the key (Basic) first.
+    expect(response.headers['www-authenticate']).toEqual(
+      route === 'board' ? [BASIC_CHALLENGE, 'Bearer realm="flagship"'] : 'Bearer realm="flagship"',
+    );
     expect(response.json()).toMatchObject({
       status: 401,
       code: 'FLAGSHIP_UNAUTHORIZED',
@@ -96,6 +105,31 @@ describe('API keys', () => {
     expect(response.headers['www-authenticate']).toBe(`Bearer realm="flagship", error="${error}"`);
     expect(response.json().code).toBe('FLAGSHIP_UNAUTHORIZED');
     expect(JSON.stringify(response.json())).not.toContain(ADMIN);
+  });
+
+  it.each([
+    ['an admin key', ADMIN, 200],
+    ['a read key', READ, 403],
+    ['a wrong key', `${ADMIN}x`, 401],
+  ])('takes %s as the Basic password under /admin/ (any user name): %i', async (_, key, status) => {
+    const { app } = await appWithKeys();
+    const response = await app.inject({ ...routes.board!, headers: basic('anyone', key) });
+    expect(response.statusCode).toBe(status);
+    if (status === 401) {
+      expect(response.headers['www-authenticate']).toEqual([
+        BASIC_CHALLENGE,
+        'Bearer realm="flagship", error="invalid_token"',
+      ]);
+    }
+  });
+
+  it('takes Basic nowhere else: a browser resends it cross-site, so it must not submit or read', async () => {
+    const { app } = await appWithKeys();
+    for (const route of ['submit', 'status', 'cancel']) {
+      const response = await app.inject({ ...routes[route]!, headers: basic('ops', ADMIN) });
+      expect(response.statusCode, route).toBe(401);
+      expect(response.headers['www-authenticate'], route).toBe('Bearer realm="flagship", error="invalid_request"');
+    }
   });
 
   it('takes the key from X-API-Key too, and the Bearer scheme in any case', async () => {

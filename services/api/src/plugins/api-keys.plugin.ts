@@ -1,6 +1,8 @@
 // API keys on every route that needs a scope (auth/route-scope.ts decides which, for
 // routes added later too). The key comes as `Authorization: Bearer <key>` or as
-// `X-API-Key: <key>`. No key, or an unknown one: 401 with WWW-Authenticate; a known key
+// `X-API-Key: <key>`; under /admin/ also as HTTP Basic (any user name, the key as the
+// password), because a browser can send nothing else to Bull Board's page and its own
+// requests (see BASIC_PREFIX). No key, or an unknown one: 401 with WWW-Authenticate; a known key
 // without the route's scope: 403; both problem+json through the error handler. With no
 // keys configured the API is open and says so once, at start. A small plugin rather
 // than @fastify/bearer-auth: that one knows keys but not scopes (it answers 401 for
@@ -25,6 +27,15 @@ export interface ApiKeysPluginOptions {
 }
 
 const REALM = 'Bearer realm="flagship"';
+const BASIC_REALM = 'Basic realm="flagship admin", charset="UTF-8"';
+/**
+ * Where a key may also come as HTTP Basic: Bull Board (/admin/queues) is a browser page
+ * whose own requests carry no Authorization header, and Basic is what a browser asks for
+ * and then resends by itself. Only here: a browser resends Basic credentials on
+ * cross-site requests too, and what lives under /admin/ only reads (the board is
+ * read-only; its change routes answer 405), so that cannot be used to change anything.
+ */
+export const BASIC_PREFIX = '/admin/';
 
 /** The OpenAPI security schemes of the keys (app.ts declares them in the document). */
 export const BEARER_SCHEME = 'apiKeyBearer';
@@ -41,19 +52,44 @@ export function scopeOfRequest(request: FastifyRequest): RouteScope | undefined 
   return routeScope(request.method, url, config.scope);
 }
 
-/** The key the client sent: '' when none, null when the Authorization header is not "Bearer <key>". */
+function acceptsBasic(request: FastifyRequest): boolean {
+  return request.routeOptions.url?.startsWith(BASIC_PREFIX) ?? false;
+}
+
+/** The password of a Basic credential ("user:password" in base64), or null when it is not one. */
+function basicPassword(credential: string): string | null {
+  const decoded = Buffer.from(credential, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : decoded.slice(colon + 1);
+}
+
+/**
+ * The key the client sent: '' when none, null when the Authorization header is not
+ * "Bearer <key>" (or, where acceptsBasic, "Basic <user:key>").
+ */
 function presentedKey(request: FastifyRequest): string | null {
   const authorization = request.headers.authorization;
   if (authorization !== undefined && authorization !== '') {
+    const basic = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(authorization)?.[1];
+    if (basic !== undefined && acceptsBasic(request)) return basicPassword(basic);
     return /^Bearer +(\S+) *$/i.exec(authorization)?.[1] ?? null;
   }
   const header = request.headers['x-api-key'];
   return typeof header === 'string' ? header.trim() : '';
 }
 
-/** The 401 to throw, its challenge set on the reply (RFC 6750: the error code when a key was sent). */
-function unauthorized(reply: FastifyReply, detail: string, error?: 'invalid_request' | 'invalid_token') {
-  reply.header('www-authenticate', error === undefined ? REALM : `${REALM}, error="${error}"`);
+/**
+ * The 401 to throw, its challenges set on the reply (RFC 6750: the error code when a key
+ * was sent). Under /admin/ a Basic challenge comes first, so a browser asks for the key.
+ */
+function unauthorized(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  detail: string,
+  error?: 'invalid_request' | 'invalid_token',
+) {
+  const bearer = error === undefined ? REALM : `${REALM}, error="${error}"`;
+  reply.header('www-authenticate', acceptsBasic(request) ? [BASIC_REALM, bearer] : bearer);
   return new UnauthorizedError(detail);
 }
 
@@ -85,11 +121,12 @@ async function apiKeys(app: FastifyInstance, options: ApiKeysPluginOptions): Pro
     if (scope === undefined || scope === 'public') return;
     const presented = presentedKey(request);
     if (presented === null) {
-      throw unauthorized(reply, 'the Authorization header must be "Bearer <key>"', 'invalid_request');
+      throw unauthorized(request, reply, 'the Authorization header must be "Bearer <key>"', 'invalid_request');
     }
-    if (presented === '') throw unauthorized(reply, 'an API key is required: send "Authorization: Bearer <key>"');
+    if (presented === '')
+      throw unauthorized(request, reply, 'an API key is required: send "Authorization: Bearer <key>"');
     const key = findApiKey(keys, presented);
-    if (key === undefined) throw unauthorized(reply, 'the API key is not valid', 'invalid_token');
+    if (key === undefined) throw unauthorized(request, reply, 'the API key is not valid', 'invalid_token');
     request.apiKey = key;
     if (!key.scopes.has(scope)) {
       throw new ForbiddenError(`the API key "${key.name}" does not have the ${scope} scope this route needs`);

@@ -8,7 +8,6 @@
 // The downloads' index and the Idempotency-Key claims share the producer connection and
 // its deadline (redis-download-index.ts, idempotency-keys.ts).
 import { FlowProducer, Queue } from 'bullmq';
-import type { RedisClient } from '@flagship/common';
 import {
   DownloadShape,
   QUEUE_PREFIX,
@@ -18,6 +17,7 @@ import {
   type DownloadJobData,
   type DownloadJobs,
   type DownloadSummary,
+  type RedisClient,
 } from '@flagship/common';
 import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';

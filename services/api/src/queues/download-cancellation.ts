@@ -16,9 +16,9 @@ import {
   cancelledKey,
   jobKey,
   shapeOfDownloadJob,
+  type RedisClient,
 } from '@flagship/common';
 import type { Queue } from 'bullmq';
-import type { RedisClient } from '@flagship/common';
 import type { CancelMark } from './download-queues.ts';
 
 /**

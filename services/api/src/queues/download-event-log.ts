@@ -6,8 +6,7 @@
 // each stream at about 10,000 entries): entries may be missing, and the follower sends
 // a fresh status instead of a replay. XINFO comes after the reads, so a trim while
 // reading is noticed.
-import { downloadIdOfChunkJob, QueueNames } from '@flagship/common';
-import type { RedisClient } from '@flagship/common';
+import { downloadIdOfChunkJob, QueueNames, type RedisClient } from '@flagship/common';
 import { compareStreamIds } from '../downloads/event-ids.ts';
 import type { EventReplay, QueueEventEntry, StreamName, StreamPositions } from './download-queues.ts';
 import { RELAYED } from './on-demand-queue-events.ts';

@@ -4,8 +4,7 @@
 // IDEMPOTENCY_TTL_S from the first request, whatever the retention of the download. The
 // claim is one atomic script (read, or set when absent), so of any number of concurrent
 // requests with one key exactly one creates a download.
-import { contract, redisScript } from '@flagship/common';
-import type { RedisClient } from '@flagship/common';
+import { contract, redisScript, type RedisClient } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 
 const IdempotencyEntry = Type.Object({

@@ -9,10 +9,9 @@
 // readers begin right after it, so every event added after `start` resolves is read,
 // however late the reader's first XREAD reaches Redis.
 import { EventEmitter } from 'node:events';
-import { CANCELLED_EVENT, QueueNames } from '@flagship/common';
+import { CANCELLED_EVENT, QueueNames, type RedisClient } from '@flagship/common';
 import { type Logger } from '@flagship/runtime';
 import { QueueEvents } from 'bullmq';
-import type { RedisClient } from '@flagship/common';
 import type { DownloadEventFeed, StreamPositions } from './download-queues.ts';
 
 export interface OnDemandQueueEventsOptions {

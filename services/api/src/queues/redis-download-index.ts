@@ -1,7 +1,6 @@
 // The downloads' index (@flagship/common download-index.ts) as the API uses it: on the
 // producer connection, each call under the adapter's deadline and 503 mapping.
-import { downloadIndex } from '@flagship/common';
-import type { RedisClient } from '@flagship/common';
+import { downloadIndex, type RedisClient } from '@flagship/common';
 import type { DownloadIndexPort } from './download-queues.ts';
 
 export interface RedisDownloadIndexOptions {

@@ -20,7 +20,8 @@ const READ = 'prop-read-0123456789';
 const SUBMIT = 'prop-submit-0123456789';
 const ADMIN = 'prop-admin-0123456789';
 const API_KEYS = parseApiKeys(`viewer:${READ}:read,ci:${SUBMIT}:read+submit,ops:${ADMIN}:admin`);
-const PUBLIC = /^\/(healthz|readyz|docs)(\/|$|\?)/;
+/** Open with keys too: health, readiness, the docs, and the dashboard's files (plugins/dashboard.plugin.ts). */
+const PUBLIC = /^\/((healthz|readyz|docs)(\/|$|\?)|(index\.html|dashboard\.js|dashboard\.css|favicon\.svg)?$)/;
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

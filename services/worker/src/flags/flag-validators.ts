@@ -14,9 +14,8 @@
 // full, and the download sends validators only while the saved file is still in the
 // store with the remembered size. Size: one record per code (~250), a few hundred
 // bytes each.
-import type { RedisClient } from '@flagship/common';
 import { Type, type Static } from 'typebox';
-import { contract } from '@flagship/common';
+import { contract, type RedisClient } from '@flagship/common';
 import { createBatcher } from './batcher.ts';
 
 const Text = (maxLength: number) => Type.String({ maxLength });
