@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -429,13 +428,13 @@ async function startWorkerProcess(h: Harness, env: Record<string, string>): Prom
   await writeFile(
     script,
     `import { createFlagWorkers, createOriginDispatcher, loadConfig } from '${moduleUrl('../services/worker/src/index.ts')}';
-import { createLocalFlagStore, redisOptions } from '${moduleUrl('../packages/common/src/index.ts')}';
+import { createLocalFlagStore } from '${moduleUrl('../packages/common/src/index.ts')}';
+import { createRedisClient } from '${moduleUrl('../packages/common/src/redis-client.ts')}';
 import { silentLogger } from '${moduleUrl('../packages/runtime/src/index.ts')}';
-import { Redis } from '${pathToFileURL(createRequire(import.meta.url).resolve('ioredis')).href}';
 const config = loadConfig(process.env);
 const workers = createFlagWorkers({
   config,
-  connection: new Redis(config.redisUrl, redisOptions('worker')),
+  connection: createRedisClient(config.redis, 'worker'),
   dispatcher: createOriginDispatcher(config.originPool),
   store: createLocalFlagStore(config.downloadsDir),
   logger: silentLogger(),

@@ -19,8 +19,8 @@ import {
   createQueueDepthReader,
   type AppConfig,
 } from '@flagship/api';
-import { createLocalFlagStore, redisOptions, type Retention } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { createLocalFlagStore, type RedisClient, type RedisRole, type Retention } from '@flagship/common';
+import { createRedisClient, type RedisClientOverrides } from '@flagship/common/redis';
 import { closeAll, silentLogger, type Closer, type Logger } from '@flagship/runtime';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import type { Telemetry } from 'bullmq';
@@ -57,7 +57,10 @@ export interface Pipeline {
 }
 
 export interface PipelineOptions {
+  /** Any REDIS_URL the services take: one node, redis+sentinel://, redis+cluster://. */
   redisUrl: string;
+  /** For the connections' factory: a NAT map for Sentinel or Cluster containers. */
+  redisOverrides?: RedisClientOverrides;
   /** Origin faults (delay, error rate, seed, codes that always fail). */
   faults?: FaultOptions;
   /** Codes the origin does not have (it answers 404 for them). */
@@ -115,13 +118,15 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     RETRY_BASE_DELAY_MS: '5',
     ...options.workerEnv,
   });
-  const workerConnections: Redis[] = [];
+  // As main.ts connects: the factory, on the endpoint the configuration read.
+  const connect = (role: RedisRole) => createRedisClient(workerConfig.redis, role, options.redisOverrides);
+  const workerConnections: RedisClient[] = [];
   const workers: FlagWorkers[] = [];
   const dispatcher = createOriginDispatcher(workerConfig.originPool);
   const store = createLocalFlagStore(downloadsDir);
   const workerMetrics = options.metrics ? createWorkerMetrics({ originUrl }) : undefined;
   for (let i = 0; i < (options.workers ?? 1); i++) {
-    const workerConnection = new Redis(options.redisUrl, redisOptions('worker'));
+    const workerConnection = connect('worker');
     workerConnections.push(workerConnection);
     const set = createFlagWorkers({
       config: workerConfig,
@@ -146,8 +151,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await once(health, 'listening');
   }
 
-  const producer = new Redis(options.redisUrl, redisOptions('producer'));
-  const events = new Redis(options.redisUrl, redisOptions('events'));
+  const producer = connect('producer');
+  const events = connect('events');
   // They reconnect by themselves (a test may restart Redis); unheard, each error is printed.
   for (const connection of [...workerConnections, producer, events]) connection.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);

@@ -3,15 +3,15 @@
 // locks so that a killed worker's chunk is handed on within about a second. Prints
 // `ready` once connected; takes jobs at once, or (WAIT_FOR_RUN=1, a warm spare) when the
 // line `run` comes on stdin. Started by worker-process.ts.
-import { createLocalFlagStore, redisOptions } from '@flagship/common';
+import { createLocalFlagStore } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { silentLogger } from '@flagship/runtime';
 import { createFlagWorkers, createOriginDispatcher, loadConfig } from '@flagship/worker';
-import { Redis } from 'ioredis';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 const config = loadConfig(process.env);
-const connection = new Redis(config.redisUrl, redisOptions('worker'));
+const connection = createRedisClient(config.redis, 'worker');
 connection.on('error', () => {}); // reconnects by itself
 const workers = createFlagWorkers({
   config,

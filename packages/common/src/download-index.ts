@@ -20,7 +20,7 @@
 // BullMQ's own scripts do.
 //
 // Only `import type` from ioredis: the caller hands in its connection.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-endpoint.ts';
 import type { DownloadState } from './http-api.ts';
 import { QUEUE_PREFIX } from './queues.ts';
 import { redisScript } from './redis-script.ts';
@@ -339,7 +339,7 @@ export interface DownloadIndex {
   prune(retention: Retention, now: number): Promise<number>;
 }
 
-export function downloadIndex(redis: Redis, prefix: string = QUEUE_PREFIX): DownloadIndex {
+export function downloadIndex(redis: RedisClient, prefix: string = QUEUE_PREFIX): DownloadIndex {
   const keys = downloadIndexKeys(prefix);
   const shared = [keys.all, keys.finished, keys.expired, ...DOWNLOAD_STATES.map((state) => keys.state(state))];
   const pruneArgs = (retention: Retention, now: number) => [

@@ -6,6 +6,8 @@
 //
 // Loading it loads TypeBox, env-schema and the country tables, but no Redis client and
 // no BullMQ: those are type imports here, so the CLI and the origin stay without them.
+// The Redis connection factory, which loads ioredis, is the separate entry point
+// `@flagship/common/redis` (redis-client.ts), for the API and the workers.
 export {
   LogLevelSchema,
   loadEnv,
@@ -90,6 +92,20 @@ export {
   type SubmittedDownload,
 } from './download-index.ts';
 export { redisScript, type RedisScript } from './redis-script.ts';
+export {
+  DEFAULT_REDIS_URL,
+  RedisEnvSchema,
+  describeRedisEndpoint,
+  parseHostList,
+  redisEndpointFromEnv,
+  type ClusterEndpoint,
+  type HostPort,
+  type RedisClient,
+  type RedisEndpoint,
+  type RedisEnv,
+  type SentinelEndpoint,
+  type StandaloneEndpoint,
+} from './redis-endpoint.ts';
 export {
   DownloadShape,
   buildDownloadJobs,

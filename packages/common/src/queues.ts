@@ -1,7 +1,8 @@
 // Queue names, job names and Redis connection settings: the wiring contract between
 // the API (producer) and the workers (consumers). Types only from ioredis: the CLI and
 // the origin import this package and must not load a Redis client; the API's and the
-// worker's main.ts create their connections, `new Redis(url, redisOptions(role))`.
+// worker's main.ts create their connections with `createRedisClient(endpoint, role)`
+// from `@flagship/common/redis`, which applies these options.
 import type { RedisOptions } from 'ioredis';
 
 /**

@@ -1,11 +1,11 @@
 // A Lua script run with EVALSHA: ioredis's defineCommand, defined on a connection the
 // first time it runs there (ioredis falls back to EVAL once when Redis does not have the
 // script yet). Only `import type` from ioredis: the caller hands in its connection.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-endpoint.ts';
 
 export interface RedisScript {
   /** Runs the script on this connection: KEYS then ARGV. */
-  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }
 
 type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;

@@ -5,11 +5,10 @@ import fastifySseModule, { type SSEPluginOptions } from '@fastify/sse';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type FlagStore } from '@flagship/common';
+import { type FlagStore, type RedisClient } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ApiConfig } from './config.ts';
 import { createDownloadEventHub } from './downloads/download-event-hub.ts';
 import type { ApiMetrics } from './metrics/api-metrics.ts';
@@ -65,7 +64,7 @@ export interface ApiDeps {
   /** Queues Bull Board shows, read-only, at /admin/queues (createBoardQueues); closed on close. Omitted: no board. */
   adminQueues?: readonly Queue[];
   /** Where rate-limit counters live (the producer connection); default: in memory. */
-  rateLimitRedis?: Redis;
+  rateLimitRedis?: RedisClient;
 }
 
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {

@@ -5,12 +5,15 @@ import {
   DEFAULT_RETENTION,
   FlagStoreEnvSchema,
   LogLevelSchema,
+  RedisEnvSchema,
   flagStoreConfig,
   loadEnv,
   observabilityConfig,
   observabilityEnvSchema,
+  redisEndpointFromEnv,
   type FlagStoreConfig,
   type ObservabilityConfig,
+  type RedisEndpoint,
   type Retention,
 } from '@flagship/common';
 import { ConfigError } from '@flagship/runtime';
@@ -24,11 +27,7 @@ export type MetricsScope = 'public' | 'read';
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address to listen on' }),
-  REDIS_URL: Type.String({
-    pattern: '^rediss?://',
-    default: 'redis://localhost:6379',
-    description: 'Redis holding the queues',
-  }),
+  ...RedisEnvSchema,
   DOWNLOADS_DIR: Type.String({
     minLength: 1,
     default: './downloads',
@@ -116,7 +115,8 @@ export type FlagDelivery = 'stream' | 'redirect';
 export interface ApiConfig {
   port: number;
   host: string;
-  redisUrl: string;
+  /** Where Redis is: one node, a Sentinel-watched master or a Cluster (REDIS_URL and friends). */
+  redis: Readonly<RedisEndpoint>;
   downloadsDir: string;
   /** Where the workers save flags (the local folder, or an S3 bucket). */
   store: Readonly<FlagStoreConfig>;
@@ -146,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Ap
   return Object.freeze({
     port: raw.PORT,
     host: raw.HOST,
-    redisUrl: raw.REDIS_URL,
+    redis: redisEndpointFromEnv(raw),
     downloadsDir: raw.DOWNLOADS_DIR,
     store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),
     flagDelivery: flagDelivery(raw),

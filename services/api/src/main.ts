@@ -3,8 +3,14 @@
 // SIGTERM/SIGINT (stop accepting, end the event streams, close
 // QueueEvents/FlowProducer/Queues, then Redis, then flush the spans) under a deadline.
 import closeWithGrace from 'close-with-grace';
-import { Redis } from 'ioredis';
-import { createQueueTelemetry, describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
+import {
+  createQueueTelemetry,
+  describeFlagStore,
+  describeRedisEndpoint,
+  openFlagStore,
+  type RedisClient,
+} from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { startTracing } from '@flagship/runtime/tracing';
 import { buildApp } from './app.ts';
@@ -15,7 +21,7 @@ import { createBullmqDownloadQueues } from './queues/bullmq-download-queues.ts';
 import { createQueueDepthReader } from './queues/queue-depth.ts';
 
 /** QUIT when connected; a connection still retrying would queue the QUIT until Redis is back. */
-async function closeRedis(connection: Redis): Promise<void> {
+async function closeRedis(connection: RedisClient): Promise<void> {
   if (connection.status === 'ready') await connection.quit();
   else connection.disconnect();
 }
@@ -33,8 +39,11 @@ const flagStore = await openFlagStore(config.store).catch((err: unknown) => {
 });
 logger.info({ ...describeFlagStore(config.store), flagDelivery: config.flagDelivery.mode }, 'flag store ready');
 
-const producer = new Redis(config.redisUrl, redisOptions('producer'));
-const events = new Redis(config.redisUrl, redisOptions('events'));
+// One node, a Sentinel-watched master or a Cluster, as REDIS_URL (or REDIS_SENTINELS,
+// REDIS_CLUSTER_NODES) says; everything else duplicates these two.
+const producer = createRedisClient(config.redis, 'producer');
+const events = createRedisClient(config.redis, 'events');
+logger.info({ redis: describeRedisEndpoint(config.redis) }, 'redis');
 for (const [role, connection] of Object.entries({ producer, events })) {
   // ioredis reconnects by itself; without a listener it prints every failed attempt.
   connection.on('error', (error: Error) => logger.warn({ role, err: error.message }, 'redis connection error'));

@@ -6,9 +6,9 @@
 // signal down to the origin requests. A message that arrives while the subscriber is
 // reconnecting is lost; the jobs find the mark in Redis (isCancelled) when they start
 // and at each progress report instead.
-import { cancelChannel, cancelledKey } from '@flagship/common';
+import { cancelChannel, cancelledKey, type RedisClient } from '@flagship/common';
+import { duplicateRedisClient } from '@flagship/common/redis';
 import type { Logger } from '@flagship/runtime';
-import type { Redis } from 'ioredis';
 import { CANCELLED, type RunCancellation } from './handlers/job-run.ts';
 
 /** What can cancel a job it runs: BullMQ's Worker. */
@@ -18,7 +18,7 @@ export interface JobCanceller {
 
 export interface CancelListenerOptions {
   /** The worker's connection: duplicated once for the subscriber, and used for the mark checks. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   logger: Logger;
 }
@@ -54,7 +54,7 @@ export function createCancelListener(options: CancelListenerOptions): CancelList
   const byDownload = new Map<string, Set<RunningJob>>();
   let running = 0;
 
-  const subscriber = connection.duplicate({ connectionName: 'flagship-worker-cancel' });
+  const subscriber = duplicateRedisClient(connection, 'flagship-worker-cancel');
   subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'cancel subscriber connection error'));
   subscriber.on('message', (from: string, downloadId: string) => {
     if (from !== channel) return;

@@ -5,7 +5,7 @@ import { loadConfig } from './config.ts';
 describe('loadConfig', () => {
   it('has documented defaults', () => {
     expect(loadConfig({})).toEqual({
-      redisUrl: 'redis://localhost:6379',
+      redis: { mode: 'standalone', url: 'redis://localhost:6379' },
       originUrl: 'http://localhost:8080/data/flags',
       downloadsDir: './downloads',
       store: { kind: 'fs', directory: './downloads' },
@@ -56,9 +56,31 @@ describe('loadConfig', () => {
     ['ORIGIN_URL', 'http://host/with space'],
     ['REDIS_URL', 'localhost:6379'],
     ['LOG_LEVEL', 'loud'],
+    ['REDIS_URL', 'redis+sentinel://s1:26379'],
+    ['REDIS_URL', 'redis+cluster://n1:6379/2'],
+    ['REDIS_SENTINELS', 's1:26379'],
+    ['REDIS_CLUSTER_NODES', 'n1:99999'],
   ])('rejects %s=%j with an error naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('reads Sentinel and Cluster settings (packages/common redis-endpoint.test.ts has the details)', () => {
+    expect(loadConfig({ REDIS_SENTINELS: 's1,s2:26380', REDIS_SENTINEL_NAME: 'mymaster' }).redis).toEqual({
+      mode: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      masterName: 'mymaster',
+      tls: false,
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'n1:7000', REDIS_PASSWORD: 'pw' }).redis).toEqual({
+      mode: 'cluster',
+      nodes: [{ host: 'n1', port: 7000 }],
+      tls: false,
+      password: 'pw',
+    });
   });
 
   it('maps every variable to its setting', () => {
@@ -77,7 +99,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
-      redisUrl: 'rediss://cache:6380',
+      redis: { mode: 'standalone', url: 'rediss://cache:6380' },
       downloadsDir: '/flags',
       flagConcurrency: 5,
       retryBaseDelayMs: 7,

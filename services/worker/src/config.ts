@@ -5,12 +5,15 @@
 import {
   FlagStoreEnvSchema,
   LogLevelSchema,
+  RedisEnvSchema,
   flagStoreConfig,
   loadEnv,
   observabilityConfig,
   observabilityEnvSchema,
+  redisEndpointFromEnv,
   type FlagStoreConfig,
   type ObservabilityConfig,
+  type RedisEndpoint,
 } from '@flagship/common';
 import type { LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
@@ -29,11 +32,7 @@ const integer = (defaultValue: number, minimum: number, maximum: number, descrip
   Type.Integer({ default: defaultValue, minimum, maximum, description });
 
 export const WorkerEnvSchema = Type.Object({
-  REDIS_URL: Type.String({
-    default: 'redis://localhost:6379',
-    pattern: '^rediss?://',
-    description: 'Redis that holds the queues (redis:// or rediss://)',
-  }),
+  ...RedisEnvSchema,
   ORIGIN_URL: Type.String({
     default: 'http://localhost:8080/data/flags',
     pattern: '^https?://[^\\s]+$',
@@ -87,7 +86,8 @@ export const WorkerEnvSchema = Type.Object({
 type WorkerEnv = Static<typeof WorkerEnvSchema>;
 
 export interface WorkerConfig {
-  redisUrl: string;
+  /** Where Redis is: one node, a Sentinel-watched master or a Cluster (REDIS_URL and friends). */
+  redis: Readonly<RedisEndpoint>;
   /** Like the reference's BASE_URL: `{originUrl}/{cc}/{cc}.gif` and `/{cc}/metadata.json`. */
   originUrl: string;
   downloadsDir: string;
@@ -121,7 +121,7 @@ export interface WorkerConfig {
 export function loadConfig(env: Record<string, string | undefined>): Readonly<WorkerConfig> {
   const raw: WorkerEnv = loadEnv(WorkerEnvSchema, env);
   return Object.freeze({
-    redisUrl: raw.REDIS_URL,
+    redis: redisEndpointFromEnv(raw),
     originUrl: raw.ORIGIN_URL,
     downloadsDir: raw.DOWNLOADS_DIR,
     store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),

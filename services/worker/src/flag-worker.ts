@@ -16,10 +16,10 @@ import {
   type DownloadSummary,
   type FlagStore,
   type QueueName,
+  type RedisClient,
 } from '@flagship/common';
 import { once, withTimeout, type Logger } from '@flagship/runtime';
 import { Queue, Worker, type Job, type Telemetry, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { createCancelListener, type JobCanceller } from './cancel-listener.ts';
 import type { WorkerConfig } from './config.ts';
@@ -48,7 +48,7 @@ export interface FlagWorkersOptions {
     | 'originRateLimit'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
-  connection: Redis;
+  connection: RedisClient;
   /** Keep-alive pool to the origin (createOriginDispatcher); not closed here. */
   dispatcher: Dispatcher;
   store: FlagStore;
@@ -128,6 +128,9 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
   };
   // Failed chunks are read back from here to learn their codes and saved flags.
   const flagsQueue = new Queue<ChunkJobData, ChunkResult>(QueueNames.flags, { connection, prefix });
+  // Unheard, BullMQ prints each connection error (a Sentinel failover makes several);
+  // main.ts logs the connection's errors already.
+  flagsQueue.on('error', (err) => logger.debug({ err: err.message }, 'flags queue connection error'));
   const cancels = createCancelListener({ connection, prefix, logger: logger.child({ component: 'cancel-listener' }) });
   /** Runs a job tracked under its download, so that a cancel of that download aborts it. */
   const tracked = <T>(

@@ -1,11 +1,11 @@
 // The worker process: reads its configuration, starts tracing (when an OTLP endpoint
-// is set), builds the Redis connection, the origin pool, the flag store (a folder or an S3 bucket), the metrics and
-// the workers, starts them, and on SIGTERM/SIGINT shuts down in order: stop taking
-// jobs, let running chunks finish (SHUTDOWN_TIMEOUT_MS) or hand them back to the queue,
-// then close the origin pool and Redis, and flush the spans. The only module that reads
-// process.env, handles signals or exits.
-import { createQueueTelemetry, describeFlagStore, openFlagStore, redisOptions } from '@flagship/common';
-import { Redis } from 'ioredis';
+// is set), builds the Redis connection (one node, Sentinel or Cluster), the origin pool,
+// the flag store (a folder or an S3 bucket), the metrics and the workers, starts them,
+// and on SIGTERM/SIGINT shuts down in order: stop taking jobs, let running chunks finish
+// (SHUTDOWN_TIMEOUT_MS) or hand them back to the queue, then close the origin pool and
+// Redis, and flush the spans. The only module that reads process.env, handles signals or exits.
+import { createQueueTelemetry, describeFlagStore, describeRedisEndpoint, openFlagStore } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, loadConfigOrReport, createLogger } from '@flagship/runtime';
 import { startTracing } from '@flagship/runtime/tracing';
 import closeWithGrace from 'close-with-grace';
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const store = flagStore.store;
-  const connection = new Redis(config.redisUrl, redisOptions('worker'));
+  // One node, a Sentinel-watched master or a Cluster; BullMQ and the cancel subscriber duplicate it.
+  const connection = createRedisClient(config.redis, 'worker');
   // ioredis reconnects by itself; without a listener each failure is printed raw.
   connection.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   const dispatcher = createOriginDispatcher(config.originPool);
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   if (config.healthPort > 0) health.listen(config.healthPort);
   logger.info(
     {
+      redis: describeRedisEndpoint(config.redis),
       origin: config.originUrl,
       ...describeFlagStore(config.store),
       workerConcurrency: config.workerConcurrency,

@@ -11,11 +11,10 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { QUEUE_PREFIX, QueueNames } from '@flagship/common';
+import { QUEUE_PREFIX, QueueNames, type RedisClient } from '@flagship/common';
 import { silentLogger, type Logger } from '@flagship/runtime';
 import { Queue } from 'bullmq';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -28,7 +27,11 @@ export interface BullBoardPluginOptions {
  * The board's own Queue objects for both queues, on the given connection (the API's
  * producer): the DownloadQueues port keeps BullMQ to itself, and the board reads only.
  */
-export function createBoardQueues(connection: Redis, logger: Logger = silentLogger(), prefix = QUEUE_PREFIX): Queue[] {
+export function createBoardQueues(
+  connection: RedisClient,
+  logger: Logger = silentLogger(),
+  prefix = QUEUE_PREFIX,
+): Queue[] {
   return Object.values(QueueNames).map((name) => {
     const queue = new Queue(name, { connection, prefix });
     // An 'error' without a listener would throw; the connection's owner logs the outage.

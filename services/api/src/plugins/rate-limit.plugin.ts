@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import fastifyRateLimit, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import { RateLimitedError } from '../errors.ts';
 import { scopeOfRequest } from './api-keys.plugin.ts';
 
@@ -19,7 +19,7 @@ export interface RateLimitPluginSettings {
   max: number;
   windowMs: number;
   /** Where counters live; undefined: in this process's memory. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Longest wait for Redis before the request goes through uncounted. */
   timeoutMs: number;
 }
@@ -32,7 +32,7 @@ interface Store {
 type RedisStoreConstructor = new (
   continueExceeding: boolean,
   exponentialBackoff: boolean,
-  redis: Redis,
+  redis: RedisClient,
   key: string,
 ) => Store;
 
@@ -43,7 +43,7 @@ const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/Red
 export const RATE_LIMIT_NAMESPACE = 'flagship:rate-limit:';
 
 /** The plugin's Redis store, bounded in time: an answer later than timeoutMs counts as an error. */
-function boundedRedisStore(redis: Redis, timeoutMs: number) {
+function boundedRedisStore(redis: RedisClient, timeoutMs: number) {
   return class BoundedRedisStore implements Store {
     readonly #inner: Store;
     constructor(params: { continueExceeding?: boolean; exponentialBackoff?: boolean }) {

@@ -8,7 +8,6 @@
 // The downloads' index and the Idempotency-Key claims share the producer connection and
 // its deadline (redis-download-index.ts, idempotency-keys.ts).
 import { FlowProducer, Queue, type Telemetry } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   DownloadShape,
   QUEUE_PREFIX,
@@ -18,6 +17,7 @@ import {
   type DownloadJobData,
   type DownloadJobs,
   type DownloadSummary,
+  type RedisClient,
 } from '@flagship/common';
 import { closeAll, once, silentLogger, withTimeout, type Logger } from '@flagship/runtime';
 import { QueueUnavailableError } from '../errors.ts';
@@ -31,9 +31,9 @@ import { createRedisDownloadIndex } from './redis-download-index.ts';
 
 export interface BullmqDownloadQueuesOptions {
   /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
-  connection: Redis;
+  connection: RedisClient;
   /** Connection for QueueEvents (role 'events'); duplicated per queue while followed, not closed here. */
-  eventsConnection: Redis;
+  eventsConnection: RedisClient;
   /** BullMQ key prefix. Default QUEUE_PREFIX. */
   prefix?: string;
   /** Longest wait for one Redis operation before a 503. Default 1000 ms. */

@@ -16,9 +16,9 @@ import {
   cancelledKey,
   jobKey,
   shapeOfDownloadJob,
+  type RedisClient,
 } from '@flagship/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CancelMark } from './download-queues.ts';
 
 /**
@@ -42,7 +42,7 @@ return {'cancelled', ARGV[2]}
 `;
 
 export interface DownloadCancellationSources {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   downloads: Pick<Queue, 'getJob'>;
 }
@@ -86,7 +86,7 @@ async function removeQueuedChunks(sources: DownloadCancellationSources, download
 
 /** When the download was cancelled (ms since the epoch), or undefined. */
 export async function readCancelledAt(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   downloadId: string,
 ): Promise<number | undefined> {

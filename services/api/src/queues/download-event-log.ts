@@ -6,8 +6,7 @@
 // each stream at about 10,000 entries): entries may be missing, and the follower sends
 // a fresh status instead of a replay. XINFO comes after the reads, so a trim while
 // reading is noticed.
-import { downloadIdOfChunkJob, QueueNames } from '@flagship/common';
-import type { Redis } from 'ioredis';
+import { downloadIdOfChunkJob, QueueNames, type RedisClient } from '@flagship/common';
 import { compareStreamIds } from '../downloads/event-ids.ts';
 import type { EventReplay, QueueEventEntry, StreamName, StreamPositions } from './download-queues.ts';
 import { RELAYED } from './on-demand-queue-events.ts';
@@ -16,7 +15,7 @@ const BATCH = 500;
 const relayed = new Set<string>(RELAYED);
 
 export async function readDownloadEventsAfter(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   downloadId: string,
   positions: StreamPositions,
@@ -29,7 +28,7 @@ export async function readDownloadEventsAfter(
 }
 
 async function readStreamAfter(
-  connection: Redis,
+  connection: RedisClient,
   key: string,
   stream: StreamName,
   after: string,
@@ -68,7 +67,7 @@ function parseArgs(event: string, args: Record<string, string>): Record<string, 
 }
 
 /** Whether every entry the stream ever had after `after` is still there. */
-async function nothingTrimmedAfter(connection: Redis, key: string, after: string): Promise<boolean> {
+async function nothingTrimmedAfter(connection: RedisClient, key: string, after: string): Promise<boolean> {
   let reply: unknown[];
   try {
     reply = (await connection.xinfo('STREAM', key)) as unknown[];

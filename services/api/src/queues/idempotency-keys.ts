@@ -4,8 +4,7 @@
 // IDEMPOTENCY_TTL_S from the first request, whatever the retention of the download. The
 // claim is one atomic script (read, or set when absent), so of any number of concurrent
 // requests with one key exactly one creates a download.
-import { contract, redisScript } from '@flagship/common';
-import type { Redis } from 'ioredis';
+import { contract, redisScript, type RedisClient } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 
 const IdempotencyEntry = Type.Object({
@@ -51,7 +50,7 @@ return 0`,
 );
 
 export interface RedisIdempotencyKeysOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** The adapter's deadline and 503 mapping (bullmq-download-queues.ts). */
   guarded<T>(what: string, operation: () => Promise<T>): Promise<T>;

@@ -9,17 +9,16 @@
 // readers begin right after it, so every event added after `start` resolves is read,
 // however late the reader's first XREAD reaches Redis.
 import { EventEmitter } from 'node:events';
-import { CANCELLED_EVENT, QueueNames } from '@flagship/common';
+import { CANCELLED_EVENT, QueueNames, type RedisClient } from '@flagship/common';
 import { type Logger } from '@flagship/runtime';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { DownloadEventFeed, StreamPositions } from './download-queues.ts';
 
 export interface OnDemandQueueEventsOptions {
   /** Connection for the one XREVRANGE per start (the producer); not closed here. */
-  connection: Redis;
+  connection: RedisClient;
   /** Duplicated by each QueueEvents for its blocking reads; not closed here. */
-  eventsConnection: Redis;
+  eventsConnection: RedisClient;
   prefix: string;
   logger: Logger;
   /** Runs a Redis operation under the adapter's deadline and 503 mapping. */

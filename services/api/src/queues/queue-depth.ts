@@ -4,10 +4,9 @@
 // several Prometheus servers) cost Redis at most one read per interval, and a read is
 // bounded by `timeoutMs`: with Redis away the scrape gets an error at once (the
 // producer connection does not queue commands) and reports without the depths.
-import { QUEUE_PREFIX, QueueNames, type QueueName } from '@flagship/common';
+import { QUEUE_PREFIX, QueueNames, type QueueName, type RedisClient } from '@flagship/common';
 import { closeAll, once, withTimeout } from '@flagship/runtime';
 import { Queue, type JobState } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QueueUnavailableError } from '../errors.ts';
 
 /** Every state a Flagship job can be in. */
@@ -33,7 +32,7 @@ export interface QueueDepthReader {
 
 export interface QueueDepthReaderOptions {
   /** The producer connection (fails fast while Redis is away); not closed here. */
-  connection: Redis;
+  connection: RedisClient;
   prefix?: string;
   /** Longest wait for Redis. Default 1000 ms. */
   timeoutMs?: number;

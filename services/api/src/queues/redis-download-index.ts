@@ -1,11 +1,10 @@
 // The downloads' index (@flagship/common download-index.ts) as the API uses it: on the
 // producer connection, each call under the adapter's deadline and 503 mapping.
-import { downloadIndex } from '@flagship/common';
-import type { Redis } from 'ioredis';
+import { downloadIndex, type RedisClient } from '@flagship/common';
 import type { DownloadIndexPort } from './download-queues.ts';
 
 export interface RedisDownloadIndexOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** The adapter's deadline and 503 mapping (bullmq-download-queues.ts). */
   guarded<T>(what: string, operation: () => Promise<T>): Promise<T>;

@@ -2,7 +2,7 @@
 // from the flag: its deadline, the hosts redirects may reach, the shared rate limit and
 // the remembered validators, both in Redis. Built once per worker process from plain
 // options (flag-worker.ts maps the configuration onto them).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import type { DownloadFlagDeps } from './download-flag.ts';
 import { createRedisValidatorStore } from './flag-validators.ts';
 import { createRedisRateLimiter } from './origin-rate-limit.ts';
@@ -16,7 +16,7 @@ export interface DownloadPoliciesOptions {
   /** Requests per second per origin host across all workers; 0: no limit and no Redis call. */
   rateLimitPerSecond: number;
   /** The worker's shared Redis connection (the rate limiter's bucket, the validators hash). */
-  redis: Pick<Redis, 'evalsha' | 'eval' | 'hmget' | 'hset'>;
+  redis: Pick<RedisClient, 'evalsha' | 'eval' | 'hmget' | 'hset'>;
   /** Prefix of the shared keys: the queues' prefix. */
   keyPrefix: string;
   /** A Redis call for validators failed (the flag is then downloaded in full). */

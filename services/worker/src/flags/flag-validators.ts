@@ -14,9 +14,8 @@
 // full, and the download sends validators only while the saved file is still in the
 // store with the remembered size. Size: one record per code (~250), a few hundred
 // bytes each.
-import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { contract } from '@flagship/common';
+import { contract, type RedisClient } from '@flagship/common';
 import { createBatcher } from './batcher.ts';
 
 const Text = (maxLength: number) => Type.String({ maxLength });
@@ -61,7 +60,7 @@ export function validatorsKey(keyPrefix: string): string {
 }
 
 export function createRedisValidatorStore(
-  redis: Pick<Redis, 'hmget' | 'hset'>,
+  redis: Pick<RedisClient, 'hmget' | 'hset'>,
   options: RedisValidatorStoreOptions,
 ): ValidatorStore {
   const key = validatorsKey(options.keyPrefix);

@@ -37,7 +37,7 @@
 // FLAG_CONCURRENCY to match). With the option off, no limiter is built and no Redis
 // call is made.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@flagship/common';
 import { sleep, untilAborted } from './abortable.ts';
 
 export interface OriginRateLimiter {
@@ -75,7 +75,7 @@ export function rateLimitKey(keyPrefix: string, host: string): string {
 }
 
 export function createRedisRateLimiter(
-  redis: Pick<Redis, 'evalsha' | 'eval'>,
+  redis: Pick<RedisClient, 'evalsha' | 'eval'>,
   options: RedisRateLimiterOptions,
 ): OriginRateLimiter {
   if (!(options.requestsPerSecond > 0)) throw new RangeError('requestsPerSecond must be > 0');
