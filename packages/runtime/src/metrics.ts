@@ -54,11 +54,12 @@ export function registerProcessMetrics(registry: Registry, options: ProcessMetri
   scrapedGauge(registry, 'process_resident_memory_bytes', 'Resident memory size in bytes.', () =>
     process.memoryUsage.rss(),
   );
+  // Whole seconds, rounded down: rounding up could put the start after "now" in a young process.
   new Gauge({
     name: 'process_start_time_seconds',
     help: 'Start time of the process since unix epoch in seconds.',
     registers,
-  }).set(Math.round(Date.now() / 1000 - process.uptime()));
+  }).set(Math.floor(Date.now() / 1000 - process.uptime()));
   new Gauge({
     name: 'nodejs_heap_size_used_bytes',
     help: 'Process heap size used from Node.js in bytes.',
