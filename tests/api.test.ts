@@ -20,7 +20,6 @@ import {
   chunkJobId,
   createLocalFlagStore,
   jobKey,
-  redisOptions,
   summarize,
   type ChunkJobData,
   type ChunkResult,
@@ -30,11 +29,12 @@ import {
   type DownloadStatus,
   type DownloadSummary,
   type FlagOutcome,
+  type RedisClient,
 } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let container: StartedRedisContainer;
@@ -58,13 +58,13 @@ interface RunningApi {
   app: FastifyInstance;
   baseUrl: string;
   prefix: string;
-  producer: Redis;
+  producer: RedisClient;
 }
 
 async function startApi(chunkSize = 2, eventsLingerMs?: number): Promise<RunningApi> {
   const prefix = `{test-${randomUUID()}}`;
-  const producer = new Redis(redisUrl, redisOptions('producer'));
-  const events = new Redis(redisUrl, redisOptions('events'));
+  const producer = createRedisClient({ mode: 'standalone', url: redisUrl }, 'producer');
+  const events = createRedisClient({ mode: 'standalone', url: redisUrl }, 'events');
   producer.on('error', () => {});
   events.on('error', () => {});
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);

@@ -8,10 +8,10 @@
 // cancelled before any of its flags is requested.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpContracts, QueueNames, redisOptions, type DownloadStatus } from '@flagship/common';
+import { HttpContracts, QueueNames, type DownloadStatus } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import type { FlagRequest } from '@flagship/origin';
 import { QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse, type SseEvent } from './support/sse.ts';
@@ -47,7 +47,7 @@ async function status(p: Pipeline, id: string): Promise<DownloadStatus> {
 
 /** Resolves when the download's own job has failed for good (a cancelled download's job ends so). */
 async function downloadJobFailed(p: Pipeline, id: string): Promise<string> {
-  const connection = new Redis(files.redisUrl(), redisOptions('events'));
+  const connection = createRedisClient({ mode: 'standalone', url: files.redisUrl() }, 'events');
   const events = new QueueEvents(QueueNames.downloads, { connection, prefix: p.prefix });
   files.afterThisTest(() => connection.quit());
   files.afterThisTest(() => events.close());

@@ -6,9 +6,9 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { COUNTRY_CODES, createLocalFlagStore, redisOptions } from '@flagship/common';
+import { COUNTRY_CODES, createLocalFlagStore } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { silentLogger } from '@flagship/runtime';
-import { Redis } from 'ioredis';
 import { createOriginServer } from '@flagship/origin';
 import { validatorsKey } from '@flagship/worker';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
@@ -124,7 +124,7 @@ describe('conditional GET on a repeat download', () => {
 });
 
 async function redisHash(prefix: string): Promise<Record<string, string>> {
-  const connection = new Redis(redis.getConnectionUrl(), redisOptions('worker'));
+  const connection = createRedisClient({ mode: 'standalone', url: redis.getConnectionUrl() }, 'worker');
   try {
     return await connection.hgetall(validatorsKey(prefix));
   } finally {

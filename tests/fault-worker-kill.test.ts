@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { COUNTRY_CODES, Contracts, HttpContracts, QueueNames, redisOptions } from '@flagship/common';
+import { COUNTRY_CODES, Contracts, HttpContracts, QueueNames } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originDataSet, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { readSse } from './support/sse.ts';
@@ -62,7 +62,7 @@ describe('a worker SIGKILLed during a download', () => {
     const spares = processes.slice(2);
 
     // Flags decided so far, from the chunks' progress (each carries its chunk's outcomes so far).
-    const connection = new Redis(redis.getConnectionUrl(), redisOptions('events'));
+    const connection = createRedisClient({ mode: 'standalone', url: redis.getConnectionUrl() }, 'events');
     const events = new QueueEvents(QueueNames.flags, { connection, prefix: p.prefix });
     cleanups.push(
       () => connection.quit(),

@@ -10,13 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { buildApp } from '@flagship/api';
 import { createLocalFlagStore, openFlagStore, type FlagStore } from '@flagship/common';
 import { CONTENT_HASH_METADATA, createS3Client, createS3FlagStore } from '@flagship/common/s3';
 import { ConfigError } from '@flagship/runtime';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFakeDownloadQueues } from '../services/api/src/test-support/fake-download-queues.ts';
+import { buildFlagDeliveryApp } from '../services/api/src/test-support/test-app.ts';
 import { flagStoreContract } from './support/flag-store-contract.ts';
 import { openTestBucket, type TestBucket } from './support/s3.ts';
 
@@ -131,12 +130,7 @@ describe.skipIf(s3 === undefined)('S3 bucket', () => {
       for (const app of apps) await app.close();
     });
     async function api(mode: 'stream' | 'redirect'): Promise<FastifyInstance> {
-      const app = await buildApp({
-        config: { chunkSize: 25, bodyLimitBytes: 4_096, sseHeartbeatMs: 60_000 },
-        queues: createFakeDownloadQueues(),
-        store,
-        flagDelivery: { mode, urlTtlSeconds: 60 },
-      });
+      const app = await buildFlagDeliveryApp(store, { mode, urlTtlSeconds: 60 });
       apps.push(app);
       return app;
     }

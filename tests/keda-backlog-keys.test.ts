@@ -16,8 +16,8 @@ import {
   QueueNames,
   REFERENCE_CODES,
   createLocalFlagStore,
-  redisOptions,
 } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -74,8 +74,8 @@ beforeAll(async () => {
   container = await new RedisContainer(process.env.REDIS_IMAGE ?? 'redis:7.4-alpine').start();
   const url = container.getConnectionUrl();
   redis = new Redis(url);
-  const producer = new Redis(url, redisOptions('producer'));
-  const events = new Redis(url, redisOptions('events'));
+  const producer = createRedisClient({ mode: 'standalone', url: url }, 'producer');
+  const events = createRedisClient({ mode: 'standalone', url: url }, 'events');
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   downloadsDir = await mkdtemp(path.join(tmpdir(), 'flagship-keda-'));
   // The API as deployed: the overlay's settings, BullMQ's default prefix for Flagship.

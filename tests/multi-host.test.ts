@@ -15,12 +15,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { HttpContracts, type DownloadStatus } from '@flagship/common';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startComposeStack } from './support/compose-stack.ts';
 import { openTestBucket, type TestBucket } from './support/s3.ts';
 import { readSse } from './support/sse.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const run = randomUUID().slice(0, 8);
 const HOST_B_WORKERS = 2;
 
@@ -60,41 +60,39 @@ describe.skipIf(s3 === undefined)('two hosts, one bucket, no shared volume', () 
       S3_SECRET_ACCESS_KEY: settings.credentials?.secretAccessKey ?? '',
       S3_FORCE_PATH_STYLE: 'true',
     };
-    const images = {
-      ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
-      ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
-    };
     // One chunk at a time per worker and a small origin delay: the download has to be
     // shared by all three workers rather than swallowed by the first one up.
     const workerLoad = { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'debug' };
-    hostA = await new DockerComposeEnvironment(root, ['docker-compose.yml', 'tests/multi-host/host-a.yml'])
-      .withBuild()
-      .withProjectName(`flagship-mh-a-${run}`)
-      .withEnvironment({
-        ...images,
+    // The project names carry `run` (and startComposeStack adds a suffix): host B's
+    // networks are told apart from host A's by it below.
+    hostA = await startComposeStack({
+      name: `flagship-mh-a-${run}`,
+      files: ['docker-compose.yml', 'tests/multi-host/host-a.yml'],
+      environment: {
         ...storeEnv,
         ...workerLoad,
         API_PORT: '0',
         ORIGIN_DELAY_MS: '5-20',
         REDIS_PASSWORD: redisPassword,
-      })
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(240_000)
-      .up(['redis', 'origin', 'api', 'worker']);
+      },
+      services: ['redis', 'origin', 'api', 'worker'],
+    });
     api = `http://127.0.0.1:${hostA.getContainer('api-1').getMappedPort(3000)}`;
-    hostB = await new DockerComposeEnvironment(root, 'tests/multi-host/host-b.yml')
-      .withProjectName(`flagship-mh-b-${run}`)
-      .withEnvironment({
+    // Host B runs the worker image host A built.
+    hostB = await startComposeStack({
+      name: `flagship-mh-b-${run}`,
+      files: ['tests/multi-host/host-b.yml'],
+      build: false,
+      environment: {
         ...storeEnv,
         ...workerLoad,
         REDIS_PASSWORD: redisPassword,
         HOST_A_REDIS_PORT: String(hostA.getContainer('redis-1').getMappedPort(6379)),
         HOST_A_ORIGIN_PORT: String(hostA.getContainer('origin-1').getMappedPort(8080)),
-      })
-      .withClientOptions({ commandOptions: ['--scale', `worker=${HOST_B_WORKERS}`] })
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(120_000)
-      .up();
+      },
+      upOptions: ['--scale', `worker=${HOST_B_WORKERS}`],
+      startupTimeoutMs: 120_000,
+    });
   });
 
   afterAll(async () => {

@@ -21,13 +21,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createApiMetrics, createBullmqDownloadQueues, createQueueDepthReader } from '@flagship/api';
-import {
-  HttpContracts,
-  buildDownloadJobs,
-  createQueueTelemetry,
-  redisOptions,
-  type DownloadStatus,
-} from '@flagship/common';
+import { HttpContracts, buildDownloadJobs, createQueueTelemetry, type DownloadStatus } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { createLogger, silentLogger } from '@flagship/runtime';
 import { metricSample as sample } from '@flagship/runtime/metrics';
 import { startTracing, type Tracing } from '@flagship/runtime/tracing';
@@ -224,7 +219,7 @@ describe('metrics', () => {
 
   it('read the queue depths from Redis once per interval, and report without them, in time, when Redis does not answer', async () => {
     const prefix = `{test-${randomUUID()}}`;
-    const producer = new Redis(redis.getConnectionUrl(), redisOptions('producer'));
+    const producer = createRedisClient({ mode: 'standalone', url: redis.getConnectionUrl() }, 'producer');
     const admin = new Redis(redis.getConnectionUrl());
     producer.on('error', () => {});
     await Promise.all([once(producer, 'ready'), once(admin, 'ready')]);

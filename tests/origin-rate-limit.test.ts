@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { COUNTRY_CODES, createLocalFlagStore, redisOptions } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { COUNTRY_CODES, createLocalFlagStore, type RedisClient } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { createRedisRateLimiter, rateLimitKey } from '@flagship/worker';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import type { Dispatcher } from 'undici';
@@ -142,10 +142,10 @@ describe('ORIGIN_RATE_LIMIT shared by three workers', () => {
 });
 
 describe('the Redis bucket', () => {
-  let connections: Redis[];
+  let connections: RedisClient[];
 
   beforeAll(() => {
-    connections = [0, 1].map(() => new Redis(redis.getConnectionUrl(), redisOptions('worker')));
+    connections = [0, 1].map(() => createRedisClient({ mode: 'standalone', url: redis.getConnectionUrl() }, 'worker'));
     cleanups.push(() => Promise.all(connections.map((c) => c.quit())));
   });
 

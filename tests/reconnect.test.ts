@@ -3,9 +3,9 @@
 // event it got is told every flag once, missing none, with the events it missed
 // replayed from the queues' event streams rather than a fresh status; when the streams
 // were trimmed past its id, it gets a fresh status instead.
-import { HttpContracts, QueueNames, redisOptions, type DownloadEvent } from '@flagship/common';
+import { HttpContracts, QueueNames, type DownloadEvent } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { pipelinePerTest, type Pipeline } from './support/pipeline.ts';
 import { readSse, type SseEvent } from './support/sse.ts';
@@ -87,7 +87,7 @@ describe('GET /v1/downloads/:id/events with Last-Event-ID', () => {
   it('sends a fresh status when the event streams were trimmed past the id', async () => {
     const { p, events: url } = await startSlowDownload();
     const before = await readThenDrop(url, 2);
-    const connection = new Redis(files.redisUrl(), redisOptions('worker'));
+    const connection = createRedisClient({ mode: 'standalone', url: files.redisUrl() }, 'worker');
     const flags = new Queue(QueueNames.flags, { connection, prefix: p.prefix });
     try {
       await moreProgress(url, 1);

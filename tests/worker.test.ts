@@ -20,12 +20,13 @@ import {
   buildDownloadJobs,
   chunkJobId,
   createLocalFlagStore,
-  redisOptions,
   Contracts,
   QueueNames,
   type DownloadSummary,
   type FlagStore,
+  type RedisClient,
 } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { silentLogger } from '@flagship/runtime';
 import {
   createFlagWorkers,
@@ -36,7 +37,6 @@ import {
 } from '@flagship/worker';
 import { RedisContainer, type StartedRedisContainer } from '@testcontainers/redis';
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -88,8 +88,8 @@ afterAll(async () => {
 });
 
 /** A connection closed after everything registered later (cleanups run in reverse). */
-function redisFor(role: 'worker' | 'events'): Redis {
-  const connection = new Redis(redisUrl, redisOptions(role));
+function redisFor(role: 'worker' | 'events'): RedisClient {
+  const connection = createRedisClient({ mode: 'standalone', url: redisUrl }, role);
   cleanups.push(() => connection.quit());
   return connection;
 }
@@ -160,7 +160,7 @@ async function harness(): Promise<Harness> {
         ORIGIN_HEADERS_TIMEOUT_MS: '60000',
         ...overrides.env,
       });
-      const redisConnection: Redis = redisFor('worker');
+      const redisConnection: RedisClient = redisFor('worker');
       const dispatcher: Agent = createOriginDispatcher(config.originPool);
       const workers = createFlagWorkers({
         config,

@@ -1,5 +1,6 @@
-// The real docker-compose.yml under a project of its own, for the end-to-end tests:
-// built, started, and waited on through the services' healthchecks. When it does not
+// The real docker-compose.yml under a project of its own, for the end-to-end tests (and
+// the compose files laid over it or beside it, for the multi-host test and the store
+// cost bench): built, started, and waited on through the services' healthchecks. When it does not
 // come up, the test output gets each service's state and the last log lines of those
 // that are not healthy, and the project is taken down (volumes too) before the error is
 // rethrown, so a failed start leaves nothing running to slow down the tests after it.
@@ -21,6 +22,12 @@ export interface ComposeStackOptions {
   services?: string[];
   /** Extra `docker compose up` options, e.g. ['--scale', 'worker=2']. */
   upOptions?: string[];
+  /** Compose files, relative to the repository. Default: docker-compose.yml alone. */
+  files?: string[];
+  /** Build the images first. Default: true; false for a project that reuses images another one built. */
+  build?: boolean;
+  /** How long the services may take to be healthy. Default: 240 s (a build on a loaded machine). */
+  startupTimeoutMs?: number;
 }
 
 export async function startComposeStack(options: ComposeStackOptions): Promise<StartedDockerComposeEnvironment> {
@@ -29,14 +36,13 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<S
     ['NODE_IMAGE', 'REDIS_IMAGE'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])),
   );
   try {
-    return await new DockerComposeEnvironment(REPOSITORY_ROOT, 'docker-compose.yml')
-      .withBuild()
+    const environment = new DockerComposeEnvironment(REPOSITORY_ROOT, options.files ?? 'docker-compose.yml')
       .withProjectName(project)
       .withEnvironment({ ...images, ...options.environment })
       .withClientOptions({ commandOptions: options.upOptions ?? [] })
       .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(240_000)
-      .up(options.services);
+      .withStartupTimeout(options.startupTimeoutMs ?? 240_000);
+    return await (options.build === false ? environment : environment.withBuild()).up(options.services);
   } catch (error) {
     console.error(`compose project ${project} did not come up:\n${await describeProject(project)}`);
     await run('docker', ['compose', '-p', project, 'down', '--volumes', '--timeout', '5']).catch(() => undefined);

@@ -3,16 +3,9 @@
 // separate processes would), on a fresh queue prefix, plus a producer that adds a
 // download in the shape the API would and waits for its summary.
 import { randomUUID } from 'node:crypto';
-import {
-  Contracts,
-  QueueNames,
-  buildDownloadJobs,
-  redisOptions,
-  type DownloadSummary,
-  type FlagStore,
-} from '@flagship/common';
+import { Contracts, QueueNames, buildDownloadJobs, type DownloadSummary, type FlagStore } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { closeAll, silentLogger, type Closer } from '@flagship/runtime';
-import { Redis } from 'ioredis';
 import { createFlagWorkers, createOriginDispatcher, loadConfig } from '@flagship/worker';
 import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Dispatcher } from 'undici';
@@ -40,10 +33,10 @@ export interface WorkerFleet {
 export async function startWorkerFleet(options: WorkerFleetOptions): Promise<WorkerFleet> {
   const prefix = `{test-${randomUUID()}}`;
   const closers: Closer[] = [];
-  const connections = [new Redis(options.redisUrl, redisOptions('worker'))];
+  const connections = [createRedisClient({ mode: 'standalone', url: options.redisUrl }, 'worker')];
   for (let worker = 0; worker < options.workers; worker++) {
     const config = loadConfig({ ORIGIN_URL: options.originUrl, RETRY_BASE_DELAY_MS: '5', ...options.env });
-    const connection = new Redis(options.redisUrl, redisOptions('worker'));
+    const connection = createRedisClient({ mode: 'standalone', url: options.redisUrl }, 'worker');
     connections.push(connection);
     const agent = createOriginDispatcher(config.originPool);
     const workers = createFlagWorkers({
@@ -64,7 +57,7 @@ export async function startWorkerFleet(options: WorkerFleetOptions): Promise<Wor
   const [producer] = connections as [(typeof connections)[0]];
   const flows = new FlowProducer({ connection: producer, prefix });
   const downloads = new Queue(QueueNames.downloads, { connection: producer, prefix });
-  const eventsConnection = new Redis(options.redisUrl, redisOptions('events'));
+  const eventsConnection = createRedisClient({ mode: 'standalone', url: options.redisUrl }, 'events');
   const events = new QueueEvents(QueueNames.downloads, { connection: eventsConnection, prefix });
   await events.waitUntilReady();
   closers.push(

@@ -601,63 +601,44 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
     );
   }
 
+  /**
+   * What a download scenario measures, and so which codes and how many rounds: every
+   * country as throughput (flags/s rows), the reference's 20 codes as latency (ms rows).
+   */
+  const MEASURES = {
+    throughput: { codes: COUNTRY_CODES, runs: base.runs, latency: false },
+    latency: { codes: REFERENCE_CODES, runs: settings.latencyRuns, latency: true },
+  } as const;
+
+  /** Compose against the reference alone, without the timeline and CPU rows: the variants --full adds. */
+  const againstReference = (measure: keyof typeof MEASURES, cold: boolean) =>
+    oneDownload({ ...MEASURES[measure], cold, contestants: ['compose', 'reference'], details: false });
+
   try {
     await setCeleryWorkers(1);
     await setWorkers(1);
     const all = await oneDownload({
-      codes: COUNTRY_CODES,
+      ...MEASURES.throughput,
       cold: true,
       contestants: settings.full
         ? ['compose', 'direct', 'host', 'reference', ...(ctx.celery ? (['celery'] as const) : [])]
         : ['compose', 'reference', 'celery'],
-      runs: base.runs,
-      latency: false,
       details: true,
     });
     const latency = await oneDownload({
-      codes: REFERENCE_CODES,
+      ...MEASURES.latency,
       cold: true,
       contestants: settings.full
         ? ['compose', 'direct', 'reference', ...(ctx.celery ? (['celery'] as const) : [])]
         : ['compose', 'reference', 'celery'],
-      runs: settings.latencyRuns,
-      latency: true,
       details: true,
     });
     if (settings.full) {
-      await oneDownload({
-        codes: REFERENCE_CODES,
-        cold: false,
-        contestants: ['compose', 'reference'],
-        runs: settings.latencyRuns,
-        latency: true,
-        details: false,
-      });
-      await oneDownload({
-        codes: COUNTRY_CODES,
-        cold: false,
-        contestants: ['compose', 'reference'],
-        runs: base.runs,
-        latency: false,
-        details: false,
-      });
+      await againstReference('latency', false);
+      await againstReference('throughput', false);
       await setWorkers(2);
-      await oneDownload({
-        codes: COUNTRY_CODES,
-        cold: true,
-        contestants: ['compose', 'reference'],
-        runs: base.runs,
-        latency: false,
-        details: false,
-      });
-      await oneDownload({
-        codes: COUNTRY_CODES,
-        cold: false,
-        contestants: ['compose', 'reference'],
-        runs: base.runs,
-        latency: false,
-        details: false,
-      });
+      await againstReference('throughput', true);
+      await againstReference('throughput', false);
     }
     const one = await sustained(1);
     const two = await sustained(2);

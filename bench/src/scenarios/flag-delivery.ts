@@ -19,11 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { buildApp } from '@flagship/api';
 import { createS3Client, createS3FlagStore, emptyAndRemoveBucket } from '@flagship/common/s3';
 import { DEFAULT_DATA_DIR, generateFlags, loadFlagDataSet } from '@flagship/origin';
 import type { FastifyInstance } from 'fastify';
-import { createFakeDownloadQueues } from '../../../services/api/src/test-support/fake-download-queues.ts';
+import { buildFlagDeliveryApp } from '../../../services/api/src/test-support/test-app.ts';
 import { currentCommit } from '../machine.ts';
 import { describe, median, quartiles } from '../stats.ts';
 
@@ -121,12 +120,7 @@ async function main(): Promise<void> {
     await Promise.all([...flags].map(([file, bytes]) => store.save(file, bytes)));
     const bases = {} as Record<Mode, string>;
     for (const mode of MODES) {
-      const app = await buildApp({
-        config: { chunkSize: 25, bodyLimitBytes: 4_096, sseHeartbeatMs: 60_000 },
-        queues: createFakeDownloadQueues(),
-        store,
-        flagDelivery: { mode, urlTtlSeconds: 60 },
-      });
+      const app = await buildFlagDeliveryApp(store, { mode, urlTtlSeconds: 60 });
       apps.push(app);
       await app.listen({ port: 0, host: '127.0.0.1' });
       bases[mode] = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

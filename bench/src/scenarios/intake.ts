@@ -9,15 +9,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import {
-  QUEUE_PREFIX,
-  REFERENCE_CODES,
-  QueueNames,
-  buildDownloadFlow,
-  buildDownloadJobs,
-  redisOptions,
-} from '@flagship/common';
-import { Redis } from 'ioredis';
+import { QUEUE_PREFIX, REFERENCE_CODES, QueueNames, buildDownloadFlow, buildDownloadJobs } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { FlowProducer, Queue } from 'bullmq';
 import type { ResultRow } from '../report.ts';
 import { describe } from '../stats.ts';
@@ -97,7 +90,7 @@ export async function intakeScenario(ctx: BenchContext, options: IntakeOptions):
   const scenario = `API intake (${CONNECTIONS} connections, ${options.seconds} s per run, no workers)`;
   ctx.log(`${scenario}: ${ctx.warmups} warm-up + ${options.runs} measured runs of each variant`);
   await ctx.stack.stopWorkers();
-  const connection = new Redis(ctx.redis.url, redisOptions('producer'));
+  const connection = createRedisClient({ mode: 'standalone', url: ctx.redis.url }, 'producer');
   const flows = new FlowProducer({ connection });
   const queue = new Queue(QueueNames.downloads, { connection, prefix: QUEUE_PREFIX });
   const samples: Record<Variant, number[]> = { api: [], flow: [], queue: [] };

@@ -24,9 +24,9 @@ import {
   createLocalFlagStore,
   downloadIndexKeys,
   downloadRecordFields,
-  redisOptions,
   type DownloadRecord,
 } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { Redis } from 'ioredis';
 import { startRedis, type BenchRedis } from '../redis.ts';
 import { describe, type SampleStats } from '../stats.ts';
@@ -101,8 +101,8 @@ interface ListApi {
 }
 
 async function startApi(redisUrl: string, prefix: string): Promise<ListApi> {
-  const producer = new Redis(redisUrl, redisOptions('producer'));
-  const events = new Redis(redisUrl, redisOptions('events'));
+  const producer = createRedisClient({ mode: 'standalone', url: redisUrl }, 'producer');
+  const events = createRedisClient({ mode: 'standalone', url: redisUrl }, 'events');
   await Promise.all([once(producer, 'ready'), once(events, 'ready')]);
   const dir = await mkdtemp(path.join(tmpdir(), 'flagship-list-bench-'));
   const app = await buildApp({

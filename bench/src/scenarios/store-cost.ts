@@ -25,7 +25,8 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { readSse } from '@flagship/cli';
 import { QUEUE_PREFIX, type DownloadAccepted, type DownloadStatus } from '@flagship/common';
 import { createS3Client, emptyAndRemoveBucket, emptyBucket } from '@flagship/common/s3';
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from 'testcontainers';
+import type { StartedDockerComposeEnvironment } from 'testcontainers';
+import { startComposeStack } from '../../../tests/support/compose-stack.ts';
 import { currentCommit } from '../machine.ts';
 import { describe, median, pairedRatios, quartiles } from '../stats.ts';
 
@@ -97,15 +98,12 @@ async function main(): Promise<void> {
   const s3 = s3Settings();
   const client = createS3Client(s3);
   await client.send(new CreateBucketCommand({ Bucket: s3.bucket }));
-  const run = randomUUID().slice(0, 8);
   const stacks = {} as Record<StoreKind, Stack>;
   try {
     for (const kind of STORES) {
       const environment = {
         API_PORT: '0',
         ECHO_PORT: '0',
-        ...(process.env.NODE_IMAGE ? { NODE_IMAGE: process.env.NODE_IMAGE } : {}),
-        ...(process.env.REDIS_IMAGE ? { REDIS_IMAGE: process.env.REDIS_IMAGE } : {}),
         STORE: kind,
         ...(kind === 's3'
           ? {
@@ -118,13 +116,12 @@ async function main(): Promise<void> {
             }
           : { S3_ENDPOINT: '' }),
       };
-      let compose = new DockerComposeEnvironment(repoRoot, 'docker-compose.yml')
-        .withProjectName(`flagship-bench-${kind}-${run}`)
-        .withEnvironment(environment)
-        .withDefaultWaitStrategy(Wait.forHealthCheck())
-        .withStartupTimeout(240_000);
-      if (kind === STORES[0]) compose = compose.withBuild(); // the second stack reuses the images
-      const started = await compose.up(['redis', 'origin', 'api', 'worker']);
+      const started = await startComposeStack({
+        name: `flagship-bench-${kind}`,
+        environment,
+        services: ['redis', 'origin', 'api', 'worker'],
+        build: kind === STORES[0], // the second stack reuses the images
+      });
       const forgetValidators = () => execOk(started, 'redis-1', ['redis-cli', 'DEL', `${QUEUE_PREFIX}:validators`]);
       stacks[kind] = {
         compose: started,

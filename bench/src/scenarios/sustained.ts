@@ -4,8 +4,8 @@
 // write the same 250 file names into one folder (emptied before each run), so after
 // the first copy of a flag the store finds the same bytes there and skips the write:
 // this scenario measures the queue more than the disk.
-import { COUNTRY_CODES, QUEUE_PREFIX, QueueNames, redisOptions } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { COUNTRY_CODES, QUEUE_PREFIX, QueueNames } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { QueueEvents } from 'bullmq';
 import { emptyDir, listFlags } from '../files.ts';
 import type { ResultRow, TargetCheck } from '../report.ts';
@@ -89,7 +89,7 @@ async function measureWorkers(
 ): Promise<WorkerCountResult> {
   await ctx.redis.flushAll();
   await ctx.stack.setWorkers(workers, originUrl);
-  const connection = new Redis(ctx.redis.url, redisOptions('events'));
+  const connection = createRedisClient({ mode: 'standalone', url: ctx.redis.url }, 'events');
   const events = new QueueEvents(QueueNames.downloads, { connection, prefix: QUEUE_PREFIX });
   const samples: number[] = [];
   try {

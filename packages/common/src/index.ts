@@ -15,6 +15,7 @@ export {
   observabilityEnvSchema,
   type ObservabilityConfig,
 } from './config.ts';
+export { serviceConfig, serviceEnvSchema, type ServiceConfig, type ServiceEnv } from './service-config.ts';
 export { COUNTRY_CODES, REFERENCE_CODES, isCountryCode, normalizeCodes } from './countries.ts';
 export {
   JobNames,

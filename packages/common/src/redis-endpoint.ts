@@ -50,7 +50,7 @@ export type RedisEndpoint = StandaloneEndpoint | SentinelEndpoint | ClusterEndpo
 export const DEFAULT_REDIS_URL = 'redis://localhost:6379';
 const DEFAULT_PORT = { standalone: 6379, sentinel: 26379, cluster: 6379 } as const;
 
-/** The variables every Redis-using service reads; spread into its env schema. */
+/** The variables every Redis-using service reads; spread into its env schema (by serviceEnvSchema). */
 export const RedisEnvSchema = {
   REDIS_URL: Type.Optional(
     Type.String({

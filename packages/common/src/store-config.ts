@@ -1,8 +1,8 @@
 // Which flag store a service uses, from its environment: `STORE=fs` (the default, a
 // local folder, DOWNLOADS_DIR) or `STORE=s3` (a bucket of an S3-compatible object store:
 // AWS S3, MinIO, Cloudflare R2, Ceph's RADOS Gateway). The worker writes and the API
-// reads through the same settings, so both services spread these schema properties into
-// their own environment schema and call `flagStoreConfig` on the result.
+// reads through the same settings, so both services take these schema properties and
+// `flagStoreConfig` through `serviceEnvSchema` and `serviceConfig` (service-config.ts).
 //
 // The checks that one variable's schema cannot make (a bucket only when STORE=s3, both
 // halves of a key pair or neither) throw a ConfigError that names the variables.

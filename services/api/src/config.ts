@@ -3,21 +3,13 @@
 // a local Redis, and `docker compose` only overrides what differs.
 import {
   DEFAULT_RETENTION,
-  FlagStoreEnvSchema,
-  LogLevelSchema,
-  RedisEnvSchema,
-  flagStoreConfig,
   loadEnv,
-  observabilityConfig,
-  observabilityEnvSchema,
-  redisEndpointFromEnv,
-  type FlagStoreConfig,
-  type ObservabilityConfig,
-  type RedisEndpoint,
+  serviceConfig,
+  serviceEnvSchema,
   type Retention,
+  type ServiceConfig,
 } from '@flagship/common';
 import { ConfigError } from '@flagship/runtime';
-import { type LogLevel } from '@flagship/runtime';
 import { Type, type Static } from 'typebox';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.ts';
 
@@ -27,14 +19,13 @@ export type MetricsScope = 'public' | 'read';
 export const ApiEnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on' }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address to listen on' }),
-  ...RedisEnvSchema,
+  // REDIS_*, STORE and S3_*, LOG_LEVEL, METRICS_ENABLED and OTEL_*: the same as the worker's.
+  ...serviceEnvSchema('flagship-api'),
   DOWNLOADS_DIR: Type.String({
     minLength: 1,
     default: './downloads',
     description: 'Folder the workers save flags in (STORE=fs)',
   }),
-  // STORE (fs or s3) and the S3_* settings, the same as the worker's (store-config.ts).
-  ...FlagStoreEnvSchema,
   FLAG_DELIVERY: Type.Unsafe<FlagDelivery>({
     type: 'string',
     enum: ['stream', 'redirect'],
@@ -50,7 +41,6 @@ export const ApiEnvSchema = Type.Object({
   }),
   CHUNK_SIZE: Type.Integer({ minimum: 1, maximum: 300, default: 25, description: 'Flags per chunk job' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 65_536, description: 'Largest request body accepted' }),
-  LOG_LEVEL: LogLevelSchema,
   REDIS_TIMEOUT_MS: Type.Integer({
     minimum: 50,
     default: 1_000,
@@ -66,7 +56,6 @@ export const ApiEnvSchema = Type.Object({
     default: 10_000,
     description: 'Deadline for a graceful shutdown after SIGTERM/SIGINT',
   }),
-  ...observabilityEnvSchema('flagship-api'),
   METRICS_SCOPE: Type.Unsafe<MetricsScope>({
     type: 'string',
     enum: ['public', 'read'],
@@ -112,24 +101,18 @@ type ApiEnv = Static<typeof ApiEnvSchema>;
 /** stream: the API sends the flag's bytes; redirect: a 302 to a presigned URL of the store. */
 export type FlagDelivery = 'stream' | 'redirect';
 
-export interface ApiConfig {
+/** redis, store, logLevel and observability come from ServiceConfig, as the worker's. */
+export interface ApiConfig extends ServiceConfig {
   port: number;
   host: string;
-  /** Where Redis is: one node, a Sentinel-watched master or a Cluster (REDIS_URL and friends). */
-  redis: Readonly<RedisEndpoint>;
   downloadsDir: string;
-  /** Where the workers save flags (the local folder, or an S3 bucket). */
-  store: Readonly<FlagStoreConfig>;
   /** How flags are served, and how long a presigned URL lives. */
   flagDelivery: Readonly<{ mode: FlagDelivery; urlTtlSeconds: number }>;
   chunkSize: number;
   bodyLimitBytes: number;
-  logLevel: LogLevel;
   redisTimeoutMs: number;
   sseHeartbeatMs: number;
   shutdownTimeoutMs: number;
-  /** Metrics (GET /metrics) and tracing (OTLP) settings. */
-  observability: Readonly<ObservabilityConfig>;
   /** What GET /metrics needs when API keys are on. */
   metricsScope: MetricsScope;
   /** Given to each download's jobs (BullMQ's removeOnComplete/removeOnFail); the worker prunes the index by it. */
@@ -144,19 +127,16 @@ export interface ApiConfig {
 export function loadConfig(env: Record<string, string | undefined>): Readonly<ApiConfig> {
   const raw: ApiEnv = loadEnv(ApiEnvSchema, env);
   return Object.freeze({
+    ...serviceConfig(raw, raw.DOWNLOADS_DIR),
     port: raw.PORT,
     host: raw.HOST,
-    redis: redisEndpointFromEnv(raw),
     downloadsDir: raw.DOWNLOADS_DIR,
-    store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),
     flagDelivery: flagDelivery(raw),
     chunkSize: raw.CHUNK_SIZE,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
-    logLevel: raw.LOG_LEVEL,
     redisTimeoutMs: raw.REDIS_TIMEOUT_MS,
     sseHeartbeatMs: raw.SSE_HEARTBEAT_MS,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
-    observability: observabilityConfig(raw),
     metricsScope: raw.METRICS_SCOPE,
     downloadRetention: Object.freeze({ ageSeconds: raw.DOWNLOAD_RETENTION_S, count: raw.DOWNLOAD_RETENTION_COUNT }),
     idempotencyTtlSeconds: raw.IDEMPOTENCY_TTL_S,

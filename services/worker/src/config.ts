@@ -2,20 +2,7 @@
 // bounds and meaning, validated once at start by main.ts. A bad value stops the start
 // with a ConfigError that names the variable. The rest of the worker sees camelCase
 // settings, never the variables' names: only this file knows them.
-import {
-  FlagStoreEnvSchema,
-  LogLevelSchema,
-  RedisEnvSchema,
-  flagStoreConfig,
-  loadEnv,
-  observabilityConfig,
-  observabilityEnvSchema,
-  redisEndpointFromEnv,
-  type FlagStoreConfig,
-  type ObservabilityConfig,
-  type RedisEndpoint,
-} from '@flagship/common';
-import type { LogLevel } from '@flagship/runtime';
+import { loadEnv, serviceConfig, serviceEnvSchema, type ServiceConfig } from '@flagship/common';
 import { Type, type Static } from 'typebox';
 import type { OriginDispatcherOptions } from './flags/origin-dispatcher.ts';
 
@@ -32,7 +19,8 @@ const integer = (defaultValue: number, minimum: number, maximum: number, descrip
   Type.Integer({ default: defaultValue, minimum, maximum, description });
 
 export const WorkerEnvSchema = Type.Object({
-  ...RedisEnvSchema,
+  // REDIS_*, STORE and S3_*, LOG_LEVEL, METRICS_ENABLED and OTEL_*: the same as the API's.
+  ...serviceEnvSchema('flagship-worker'),
   ORIGIN_URL: Type.String({
     default: 'http://localhost:8080/data/flags',
     pattern: '^https?://[^\\s]+$',
@@ -43,8 +31,6 @@ export const WorkerEnvSchema = Type.Object({
     minLength: 1,
     description: 'Folder where flags are saved (STORE=fs)',
   }),
-  // STORE (fs or s3) and the S3_* settings, shared with the API (store-config.ts).
-  ...FlagStoreEnvSchema,
   WORKER_CONCURRENCY: integer(4, 1, 100, 'Chunk jobs processed at once by one worker process'),
   FLAG_CONCURRENCY: integer(25, 1, 500, 'Flags downloaded at once inside one chunk job'),
   ORIGIN_CONNECTIONS: integer(64, 1, 1024, 'Most sockets open to the origin at once'),
@@ -79,20 +65,15 @@ export const WorkerEnvSchema = Type.Object({
     maximum: 100_000,
     description: 'Requests per second to one origin host, shared by every worker through Redis (0: no limit)',
   }),
-  LOG_LEVEL: LogLevelSchema,
-  ...observabilityEnvSchema('flagship-worker'),
 });
 
 type WorkerEnv = Static<typeof WorkerEnvSchema>;
 
-export interface WorkerConfig {
-  /** Where Redis is: one node, a Sentinel-watched master or a Cluster (REDIS_URL and friends). */
-  redis: Readonly<RedisEndpoint>;
+/** redis, store, logLevel and observability come from ServiceConfig, as the API's. */
+export interface WorkerConfig extends ServiceConfig {
   /** Like the reference's BASE_URL: `{originUrl}/{cc}/{cc}.gif` and `/{cc}/metadata.json`. */
   originUrl: string;
   downloadsDir: string;
-  /** Where flags are saved: the local folder (DOWNLOADS_DIR) or an S3 bucket. */
-  store: Readonly<FlagStoreConfig>;
   /** Chunk jobs (or single-job downloads) processed at once by one worker process. */
   workerConcurrency: number;
   /** Flags downloaded at once inside one chunk job. */
@@ -113,18 +94,14 @@ export interface WorkerConfig {
   originAllowedHosts: string;
   /** Requests per second to one origin host, shared by every worker (0: no limit). */
   originRateLimit: number;
-  logLevel: LogLevel;
-  /** Metrics (on the health port) and tracing (OTLP) settings. */
-  observability: Readonly<ObservabilityConfig>;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<WorkerConfig> {
   const raw: WorkerEnv = loadEnv(WorkerEnvSchema, env);
   return Object.freeze({
-    redis: redisEndpointFromEnv(raw),
+    ...serviceConfig(raw, raw.DOWNLOADS_DIR),
     originUrl: raw.ORIGIN_URL,
     downloadsDir: raw.DOWNLOADS_DIR,
-    store: flagStoreConfig(raw, raw.DOWNLOADS_DIR),
     workerConcurrency: raw.WORKER_CONCURRENCY,
     flagConcurrency: raw.FLAG_CONCURRENCY,
     flagAttempts: raw.FLAG_ATTEMPTS,
@@ -141,7 +118,5 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     flagDeadlineMs: raw.FLAG_DEADLINE_MS,
     originAllowedHosts: raw.ORIGIN_ALLOWED_HOSTS,
     originRateLimit: raw.ORIGIN_RATE_LIMIT,
-    logLevel: raw.LOG_LEVEL,
-    observability: observabilityConfig(raw),
   });
 }

@@ -2,15 +2,7 @@
 import { isCountryCode, type DownloadRequest } from '@flagship/common';
 import { defineApiCommand } from '../command-line.ts';
 import { UsageError } from '../usage-error.ts';
-import {
-  FOLLOW_JSON_HELP,
-  FOLLOW_OPTIONS,
-  FOLLOW_OPTIONS_HELP,
-  SUBMIT_OPTIONS,
-  SUBMIT_OPTIONS_HELP,
-  followAccepted,
-  followOptions,
-} from './follow-download.ts';
+import { followAccepted, followOptions, submitAndFollowOptions } from './follow-download.ts';
 
 export const downloadCommand = defineApiCommand({
   name: 'download',
@@ -20,9 +12,7 @@ export const downloadCommand = defineApiCommand({
 each country as it is saved (a progress bar on a terminal), then the report line.
 With no codes: the original program's 20 (CN IN US DK BR ...).
 Ctrl-C stops following and leaves the download running (or cancels it, --cancel-on-exit).`,
-  options: { ...FOLLOW_OPTIONS, ...SUBMIT_OPTIONS, all: { type: 'boolean' } },
-  optionsHelp: [['--all', 'every country'], ...SUBMIT_OPTIONS_HELP, ...FOLLOW_OPTIONS_HELP],
-  json: FOLLOW_JSON_HELP,
+  ...submitAndFollowOptions({ all: { type: 'boolean' } }, [['--all', 'every country']]),
   positionals: true,
   examples: ['flagship download', 'flagship download cn in us', 'flagship download --all --api http://localhost:3000'],
   async run({ values, positionals, target, io }) {

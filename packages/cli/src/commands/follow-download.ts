@@ -6,6 +6,7 @@
 // following and leaves the download running, printing how to cancel it, or cancels it
 // with --cancel-on-exit; either way exit 130.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { ParseArgsOptionsConfig } from 'node:util';
 import {
   ContractError,
   HttpContracts,
@@ -50,11 +51,11 @@ export const FOLLOW_OPTIONS_HELP: readonly OptionHelp[] = [
 ];
 
 /** The options of the commands that make a download (download, retry), and their help. */
-export const SUBMIT_OPTIONS = {
+const SUBMIT_OPTIONS = {
   'no-follow': { type: 'boolean' },
   'idempotency-key': { type: 'string' },
 } as const;
-export const SUBMIT_OPTIONS_HELP: readonly OptionHelp[] = [
+const SUBMIT_OPTIONS_HELP: readonly OptionHelp[] = [
   ['--no-follow', "print the download's id (--json: the API's answer) and return at once"],
   [
     '--idempotency-key <key>',
@@ -64,6 +65,19 @@ export const SUBMIT_OPTIONS_HELP: readonly OptionHelp[] = [
 
 /** What --json prints for the commands that follow a download. */
 export const FOLLOW_JSON_HELP = "the final status (GET /v1/downloads/<id>'s document) once it ends";
+
+/**
+ * The option table of a command that makes a download and follows it (download, retry):
+ * its own options, then the submit and the follow options; the help lists them in that
+ * order too, so that both commands' usage texts read alike. For defineApiCommand's spec.
+ */
+export function submitAndFollowOptions<const O extends ParseArgsOptionsConfig>(own: O, ownHelp: readonly OptionHelp[]) {
+  return {
+    options: { ...FOLLOW_OPTIONS, ...SUBMIT_OPTIONS, ...own },
+    optionsHelp: [...ownHelp, ...SUBMIT_OPTIONS_HELP, ...FOLLOW_OPTIONS_HELP],
+    json: FOLLOW_JSON_HELP,
+  };
+}
 
 interface FollowValues {
   json?: boolean | undefined;

@@ -1,15 +1,7 @@
 // `flagship retry ID`: a new download of the flags of ID that failed (and, with
 // --include-not-found, of those not found), followed like `download`.
 import { defineApiCommand, downloadIdArgument } from '../command-line.ts';
-import {
-  FOLLOW_JSON_HELP,
-  FOLLOW_OPTIONS,
-  FOLLOW_OPTIONS_HELP,
-  SUBMIT_OPTIONS,
-  SUBMIT_OPTIONS_HELP,
-  followAccepted,
-  followOptions,
-} from './follow-download.ts';
+import { followAccepted, followOptions, submitAndFollowOptions } from './follow-download.ts';
 
 export const retryCommand = defineApiCommand({
   name: 'retry',
@@ -18,13 +10,9 @@ export const retryCommand = defineApiCommand({
   description: `Download again the flags of download ID that failed (ERROR), as a new download that
 names ID as its retryOf, and follow it like "flagship download". The API refuses (exit 3)
 when there is nothing to retry. Ctrl-C stops following (or cancels, --cancel-on-exit).`,
-  options: { ...FOLLOW_OPTIONS, ...SUBMIT_OPTIONS, 'include-not-found': { type: 'boolean' } },
-  optionsHelp: [
+  ...submitAndFollowOptions({ 'include-not-found': { type: 'boolean' } }, [
     ['--include-not-found', 'retry the flags that were NOT_FOUND too'],
-    ...SUBMIT_OPTIONS_HELP,
-    ...FOLLOW_OPTIONS_HELP,
-  ],
-  json: FOLLOW_JSON_HELP,
+  ]),
   positionals: true,
   examples: ['flagship retry --include-not-found 3b241101-e2bb-4255-8caf-4136c566a962'],
   async run({ values, positionals, target, io }) {

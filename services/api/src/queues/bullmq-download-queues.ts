@@ -30,7 +30,7 @@ import { createOnDemandQueueEvents } from './on-demand-queue-events.ts';
 import { createRedisDownloadIndex } from './redis-download-index.ts';
 
 export interface BullmqDownloadQueuesOptions {
-  /** Producer connection (`new Redis(url, redisOptions('producer'))`); shared, not closed here. */
+  /** Producer connection (`createRedisClient(endpoint, 'producer')`); shared, not closed here. */
   connection: RedisClient;
   /** Connection for QueueEvents (role 'events'); duplicated per queue while followed, not closed here. */
   eventsConnection: RedisClient;

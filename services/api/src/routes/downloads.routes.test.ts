@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { COUNTRY_CODES, HttpContracts, redisOptions } from '@flagship/common';
-import { Redis } from 'ioredis';
+import { COUNTRY_CODES, HttpContracts } from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullmqDownloadQueues } from '../queues/bullmq-download-queues.ts';
 import type { DownloadSnapshot } from '../queues/download-queues.ts';
@@ -218,8 +218,8 @@ describe('with Redis down', () => {
 
   it('answers 503 problems at once, and does not crash', async () => {
     const url = `redis://127.0.0.1:${await closedPort()}`;
-    const producer = new Redis(url, redisOptions('producer'));
-    const events = new Redis(url, redisOptions('events'));
+    const producer = createRedisClient({ mode: 'standalone', url: url }, 'producer');
+    const events = createRedisClient({ mode: 'standalone', url: url }, 'events');
     producer.on('error', () => {});
     events.on('error', () => {});
     const queues = createBullmqDownloadQueues({ connection: producer, eventsConnection: events, timeoutMs: 200 });

@@ -6,7 +6,7 @@ import { createLocalFlagStore, type FlagStore } from '@flagship/common';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
-import { TEST_CONFIG, buildTestApp, type TestApp } from '../test-support/test-app.ts';
+import { TEST_CONFIG, buildFlagDeliveryApp, buildTestApp, type TestApp } from '../test-support/test-app.ts';
 import { createFakeDownloadQueues, type FakeDownloadQueues } from '../test-support/fake-download-queues.ts';
 
 let testApp: TestApp<FakeDownloadQueues>;
@@ -104,12 +104,7 @@ describe('GET /v1/flags/:file, redirect and conditional requests', () => {
         return `http://store.example/flags/${encodeURIComponent(name)}?X-Amz-Expires=${seconds}`;
       },
     };
-    app = await buildApp({
-      config: TEST_CONFIG,
-      queues: createFakeDownloadQueues(),
-      store,
-      flagDelivery: { mode: 'redirect', urlTtlSeconds: 120 },
-    });
+    app = await buildFlagDeliveryApp(store, { mode: 'redirect', urlTtlSeconds: 120 });
   });
   afterEach(async () => {
     await app.close();
@@ -140,14 +135,9 @@ describe('GET /v1/flags/:file, redirect and conditional requests', () => {
 
   it('refuses to start in redirect mode on a store that cannot presign', async () => {
     const local = createLocalFlagStore(dir);
-    await expect(
-      buildApp({
-        config: TEST_CONFIG,
-        queues: createFakeDownloadQueues(),
-        store: local,
-        flagDelivery: { mode: 'redirect', urlTtlSeconds: 60 },
-      }),
-    ).rejects.toThrow(/needs a store that presigns URLs/);
+    await expect(buildFlagDeliveryApp(local, { mode: 'redirect', urlTtlSeconds: 60 })).rejects.toThrow(
+      /needs a store that presigns URLs/,
+    );
   });
 });
 

@@ -2,11 +2,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createLocalFlagStore } from '@flagship/common';
+import { createLocalFlagStore, type FlagStore } from '@flagship/common';
 import type { Logger } from '@flagship/runtime';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppConfig } from '../app.ts';
 import type { DownloadQueues } from '../queues/download-queues.ts';
+import type { FlagDeliveryOptions } from '../routes/flags.routes.ts';
 import { createFakeDownloadQueues, type FakeDownloadQueues } from './fake-download-queues.ts';
 
 export const TEST_CONFIG: AppConfig = { chunkSize: 25, bodyLimitBytes: 4_096, sseHeartbeatMs: 60_000 };
@@ -56,4 +57,17 @@ export async function buildTestAppWith(options: TestAppOptions<DownloadQueues> =
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The app over fake queues serving GET /v1/flags/:file from `store` as `delivery` says
+ * (stream, or redirect to the store's presigned URLs): for the flag routes' tests, the
+ * S3 tests (tests/flag-store.test.ts) and the delivery bench, which bring their own store.
+ * The caller closes it.
+ */
+export function buildFlagDeliveryApp(
+  store: FlagStore,
+  delivery: Readonly<FlagDeliveryOptions>,
+): Promise<FastifyInstance> {
+  return buildApp({ config: TEST_CONFIG, queues: createFakeDownloadQueues(), store, flagDelivery: delivery });
 }
