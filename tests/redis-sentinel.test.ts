@@ -71,81 +71,83 @@ function pollStatus(p: Pipeline, id: string, started: number) {
   };
 }
 
-// Not in the default run yet: in the final CI check of its first session it failed once in
-// seven runs (the download had not finished 90 s after the failover; every other run
-// finished within 12 s). Until that is explained, run it with FLAGSHIP_SENTINEL_FAILOVER=1.
-const RUN_FAILOVER = process.env.FLAGSHIP_SENTINEL_FAILOVER === '1';
+/**
+ * Redis replicates asynchronously: a chunk's finish that the old master acknowledged in
+ * its last milliseconds can be missing on the new one, where the chunk still looks
+ * running. BullMQ hands it back once its lock lapses, within about lock + 2 × stalled
+ * interval: with the defaults (30 s each) up to ~90 s, the likely cause of the one run in
+ * seven that had not finished 90 s after the failover before these settings. A
+ * deployment with failover sets them lower, as here (docs/architecture.md).
+ */
+const JOB_LOCK_ENV = { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '2000' };
 
 describe('Redis Sentinel failover', () => {
-  it.skipIf(!RUN_FAILOVER)(
-    'kills the master during a download of every country: it completes, nothing lost, the API 503s briefly',
-    async () => {
-      const set = sentinel!;
-      const masterBefore = await set.masterAddress();
-      const p = (pipeline = await startPipeline({
-        redisUrl: set.url,
-        redisOverrides: { natMap: set.natMap },
-        workers: 2,
-        // Slow enough that the download spans the failover: ~10 flags in flight, 150–250 ms each.
-        faults: { delayMs: [150, 250], seed: 12 },
-        workerEnv: { WORKER_CONCURRENCY: '1', FLAG_CONCURRENCY: '5' },
-        api: { redisTimeoutMs: REDIS_TIMEOUT_MS },
-      }));
+  it('kills the master during a download of every country: it completes, nothing lost, the API 503s briefly', async () => {
+    const set = sentinel!;
+    const masterBefore = await set.masterAddress();
+    const p = (pipeline = await startPipeline({
+      redisUrl: set.url,
+      redisOverrides: { natMap: set.natMap },
+      workers: 2,
+      // Slow enough that the download spans the failover: ~10 flags in flight, 150–250 ms each.
+      faults: { delayMs: [150, 250], seed: 12 },
+      workerEnv: { WORKER_CONCURRENCY: '1', FLAG_CONCURRENCY: '5', ...JOB_LOCK_ENV },
+      api: { redisTimeoutMs: REDIS_TIMEOUT_MS },
+    }));
 
-      const started = performance.now();
-      const submitted = await fetch(`${p.api}/v1/downloads`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ all: true }),
-      });
-      expect(submitted.status).toBe(202);
-      const { id } = HttpContracts.downloadAccepted.parse(await submitted.json());
-      const poll = pollStatus(p, id, started);
+    const started = performance.now();
+    const submitted = await fetch(`${p.api}/v1/downloads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ all: true }),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = HttpContracts.downloadAccepted.parse(await submitted.json());
+    const poll = pollStatus(p, id, started);
 
-      await waitFor('a fifth of the flags decided', async () => (poll.last()?.done ?? 0) >= 50, 60_000);
-      const doneAtKill = poll.last()?.done ?? 0;
-      const killedAt = performance.now() - started;
-      await set.killMaster();
+    await waitFor('a fifth of the flags decided', async () => (poll.last()?.done ?? 0) >= 50, 60_000);
+    const doneAtKill = poll.last()?.done ?? 0;
+    const killedAt = performance.now() - started;
+    await set.killMaster();
 
-      await waitFor(
-        'the download finished',
-        async () => ['completed', 'failed'].includes(poll.last()?.state ?? ''),
-        90_000,
-      );
-      await poll.stop();
-      const masterAfter = await set.masterAddress();
+    await waitFor(
+      'the download finished',
+      async () => ['completed', 'failed'].includes(poll.last()?.state ?? ''),
+      90_000,
+    );
+    await poll.stop();
+    const masterAfter = await set.masterAddress();
 
-      const refused = poll.answers.filter((a) => a.status === 503);
-      const firstRefusal = refused[0];
-      const recovered = poll.answers.find(
-        (a) => a.status === 200 && firstRefusal !== undefined && a.at > firstRefusal.at,
-      );
-      const outageS = firstRefusal && recovered ? (recovered.at - firstRefusal.at) / 1000 : 0;
-      const slowest = Math.max(...poll.answers.map((a) => a.ms));
-      console.info(
-        `sentinel failover: master ${masterBefore} killed at ${(killedAt / 1000).toFixed(1)}s with ${doneAtKill}/250 flags decided; ` +
-          `new master ${masterAfter}; API outage ${outageS.toFixed(1)}s (first 503 at ${((firstRefusal?.at ?? 0) / 1000).toFixed(1)}s, ` +
-          `first 200 after at ${((recovered?.at ?? 0) / 1000).toFixed(1)}s); ${poll.answers.length} status requests: ` +
-          `${poll.answers.length - refused.length} × 200, ${refused.length} × 503, slowest ${slowest.toFixed(0)} ms ` +
-          `(bound ${ANSWER_BOUND_MS}); download done at ${((poll.answers.at(-1)?.at ?? 0) / 1000).toFixed(1)}s`,
-      );
+    const refused = poll.answers.filter((a) => a.status === 503);
+    const firstRefusal = refused[0];
+    const recovered = poll.answers.find(
+      (a) => a.status === 200 && firstRefusal !== undefined && a.at > firstRefusal.at,
+    );
+    const outageS = firstRefusal && recovered ? (recovered.at - firstRefusal.at) / 1000 : 0;
+    const slowest = Math.max(...poll.answers.map((a) => a.ms));
+    console.info(
+      `sentinel failover: master ${masterBefore} killed at ${(killedAt / 1000).toFixed(1)}s with ${doneAtKill}/250 flags decided; ` +
+        `new master ${masterAfter}; API outage ${outageS.toFixed(1)}s (first 503 at ${((firstRefusal?.at ?? 0) / 1000).toFixed(1)}s, ` +
+        `first 200 after at ${((recovered?.at ?? 0) / 1000).toFixed(1)}s); ${poll.answers.length} status requests: ` +
+        `${poll.answers.length - refused.length} × 200, ${refused.length} × 503, slowest ${slowest.toFixed(0)} ms ` +
+        `(bound ${ANSWER_BOUND_MS}); download done at ${((poll.answers.at(-1)?.at ?? 0) / 1000).toFixed(1)}s`,
+    );
 
-      expect(masterAfter).not.toBe(masterBefore);
-      // The API said 503 (problem+json) while Redis was away, nothing else, and never hung.
-      expect(new Set(poll.answers.map((a) => a.status))).toEqual(new Set([200, 503]));
-      expect(refused.every((a) => a.problem)).toBe(true);
-      expect(slowest).toBeLessThan(ANSWER_BOUND_MS);
-      expect(recovered).toBeDefined();
+    expect(masterAfter).not.toBe(masterBefore);
+    // The API said 503 (problem+json) while Redis was away, nothing else, and never hung.
+    expect(new Set(poll.answers.map((a) => a.status))).toEqual(new Set([200, 503]));
+    expect(refused.every((a) => a.problem)).toBe(true);
+    expect(slowest).toBeLessThan(ANSWER_BOUND_MS);
+    expect(recovered).toBeDefined();
 
-      // Nothing lost: every country decided once, all saved, each file the origin's bytes.
-      const status = HttpContracts.downloadStatus.parse(await (await fetch(`${p.api}/v1/downloads/${id}`)).json());
-      expect(status).toMatchObject({ state: 'completed', total: 250, done: 250, saved: 250, notFound: 0, failed: 0 });
-      expect(status.outcomes.map((o) => o.code).sort()).toEqual([...COUNTRY_CODES].sort());
-      for (const outcome of status.outcomes) {
-        expect(outcome.status, outcome.code).toBe('OK');
-        const saved = await readFile(path.join(p.downloadsDir, outcome.file ?? ''));
-        expect(saved.equals(p.dataSet.get(outcome.code)!.gif.body), outcome.code).toBe(true);
-      }
-    },
-  );
+    // Nothing lost: every country decided once, all saved, each file the origin's bytes.
+    const status = HttpContracts.downloadStatus.parse(await (await fetch(`${p.api}/v1/downloads/${id}`)).json());
+    expect(status).toMatchObject({ state: 'completed', total: 250, done: 250, saved: 250, notFound: 0, failed: 0 });
+    expect(status.outcomes.map((o) => o.code).sort()).toEqual([...COUNTRY_CODES].sort());
+    for (const outcome of status.outcomes) {
+      expect(outcome.status, outcome.code).toBe('OK');
+      const saved = await readFile(path.join(p.downloadsDir, outcome.file ?? ''));
+      expect(saved.equals(p.dataSet.get(outcome.code)!.gif.body), outcome.code).toBe(true);
+    }
+  });
 });

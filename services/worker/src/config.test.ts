@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       },
       shutdownTimeoutMs: 20_000,
       healthPort: 0,
+      jobLock: { lockDurationMs: 30_000, stalledIntervalMs: 30_000 },
       logLevel: 'info',
       observability: { metricsEnabled: true, otlpEndpoint: undefined, serviceName: 'flagship-worker' },
       flagDeadlineMs: 30_000,
@@ -51,6 +52,8 @@ describe('loadConfig', () => {
     ['RETRY_BASE_DELAY_MS', '-5'],
     ['MAX_RESPONSE_BYTES', '10'],
     ['SHUTDOWN_TIMEOUT_MS', 'NaN'],
+    ['WORKER_LOCK_DURATION_MS', '999'],
+    ['WORKER_STALLED_INTERVAL_MS', 'often'],
     ['ORIGIN_HEADERS_TIMEOUT_MS', '0'],
     ['ORIGIN_URL', 'file:///etc/passwd'],
     ['ORIGIN_URL', 'http://host/with space'],
@@ -96,6 +99,8 @@ describe('loadConfig', () => {
       MAX_RESPONSE_BYTES: '2048',
       SHUTDOWN_TIMEOUT_MS: '11',
       WORKER_HEALTH_PORT: '9100',
+      WORKER_LOCK_DURATION_MS: '5000',
+      WORKER_STALLED_INTERVAL_MS: '2000',
       LOG_LEVEL: 'debug',
     });
     expect(config).toMatchObject({
@@ -112,6 +117,7 @@ describe('loadConfig', () => {
       },
       shutdownTimeoutMs: 11,
       healthPort: 9100,
+      jobLock: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
       logLevel: 'debug',
     });
   });

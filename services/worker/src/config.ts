@@ -47,6 +47,20 @@ export const WorkerEnvSchema = Type.Object({
     'On SIGTERM, let running chunks finish this long, then hand them back to the queue',
   ),
   WORKER_HEALTH_PORT: integer(0, 0, 65_535, 'Port of GET /healthz and GET /metrics (0: no endpoint)'),
+  // How soon a job comes back whose worker died, or whose finish a Redis failover lost
+  // (docs/architecture.md, "Failover, measured"): within about lock + 2 × stalled interval.
+  WORKER_LOCK_DURATION_MS: integer(
+    30_000,
+    1_000,
+    600_000,
+    "How long a worker's claim on a running job lasts unless renewed (renewed every half of it)",
+  ),
+  WORKER_STALLED_INTERVAL_MS: integer(
+    30_000,
+    500,
+    600_000,
+    'How often workers look for running jobs whose claim has lapsed, and hand them back',
+  ),
   // Bounds and politeness of flag downloads (docs/architecture.md, "Download one flag").
   FLAG_DEADLINE_MS: integer(
     30_000,
@@ -88,6 +102,8 @@ export interface WorkerConfig extends ServiceConfig {
   shutdownTimeoutMs: number;
   /** Port of GET /healthz and GET /metrics; 0: no endpoint. */
   healthPort: number;
+  /** BullMQ's lockDuration and stalledInterval: a lapsed job is back within about lock + 2 × interval. */
+  jobLock: Readonly<{ lockDurationMs: number; stalledIntervalMs: number }>;
   /** Longest time for one flag, all attempts and waits included. */
   flagDeadlineMs: number;
   /** Comma-separated hosts that redirects may lead to besides the origin's own. */
@@ -115,6 +131,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Wo
     }),
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     healthPort: raw.WORKER_HEALTH_PORT,
+    jobLock: Object.freeze({
+      lockDurationMs: raw.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: raw.WORKER_STALLED_INTERVAL_MS,
+    }),
     flagDeadlineMs: raw.FLAG_DEADLINE_MS,
     originAllowedHosts: raw.ORIGIN_ALLOWED_HOSTS,
     originRateLimit: raw.ORIGIN_RATE_LIMIT,

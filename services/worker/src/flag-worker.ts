@@ -46,6 +46,7 @@ export interface FlagWorkersOptions {
     | 'flagDeadlineMs'
     | 'originAllowedHosts'
     | 'originRateLimit'
+    | 'jobLock'
   >;
   /** Shared ioredis connection with `maxRetriesPerRequest: null` (role 'worker'); not closed here. */
   connection: RedisClient;
@@ -57,7 +58,7 @@ export interface FlagWorkersOptions {
   prefix?: string;
   /** Least time between two progress reports of a chunk. Default 100 ms. */
   progressIntervalMs?: number;
-  /** Lock and stall settings for both Workers (tests shorten them). Default bullmq's. */
+  /** Lock and stall settings for both Workers, over the configuration's (tests shorten them). */
   workerSettings?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
   /** Measures the jobs (createWorkerMetrics). Default: not measured. */
   metrics?: WorkerMetrics;
@@ -95,6 +96,8 @@ export function createFlagWorkers(options: FlagWorkersOptions): FlagWorkers {
     autorun: false,
     concurrency: config.workerConcurrency,
     maxStalledCount: MAX_STALLED_COUNT,
+    lockDuration: config.jobLock.lockDurationMs,
+    stalledInterval: config.jobLock.stalledIntervalMs,
     ...options.workerSettings,
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   };
