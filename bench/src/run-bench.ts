@@ -10,6 +10,7 @@
 //   BENCH_DOWNLOADS_DIR    parent of both programs' downloads folders (default bench/.work/downloads)
 //   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS   extra node flags, space-separated (experiments)
 //   BENCH_WORKER_ENV       extra worker settings, space-separated KEY=VALUE (experiments)
+//   BENCH_LEVERS=a,b       with BENCH_ONLY=levers: only these levers (names as in bench/src/scenarios/levers.ts)
 //   BENCH_COMPOSE_SUSTAINED_RUNS   measured sustained batches per worker count on the compose stack
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -39,7 +40,7 @@ import {
 import { mergeWithEarlier } from './results-merge.ts';
 import { allCountriesScenario } from './scenarios/all-countries.ts';
 import { composeScenario } from './scenarios/compose.ts';
-import { leversScenario } from './scenarios/levers.ts';
+import { leversScenario, selectLevers } from './scenarios/levers.ts';
 import type { BenchContext, ScenarioResult } from './scenarios/context.ts';
 import { intakeScenario } from './scenarios/intake.ts';
 import { referenceCodesScenario } from './scenarios/reference-codes.ts';
@@ -334,6 +335,7 @@ async function main(): Promise<void> {
 
               passes: settings.leverPasses,
               latencyRuns: settings.latencyRuns,
+              levers: selectLevers(process.env.BENCH_LEVERS),
             }),
           ),
         );

@@ -673,17 +673,21 @@ export async function composeScenario(ctx: ComposeContext): Promise<ScenarioResu
         (latency.samples.get('reference') as RunResult[]).map((r) => r.seconds),
       ),
     );
+    // Judged, like the other ratio targets, on the median of the paired run-by-run ratios:
+    // a ratio of two medians taken apart swings with the machine's load between runs
+    // (issue 11). The p50s and their ratio stay in the detail.
     targets.push({
       scenario: latency.scenario,
-      measure: 'latency POST → completed over the published port, p50',
-      target: `p50 ≤ ${LATENCY_TARGET}× the reference's printed time`,
-      value: composeLatency.median / referenceLatency.median,
+      measure: "latency POST → completed over the published port ÷ the reference's printed time, run by run",
+      target: `≤ ${LATENCY_TARGET}× the reference's printed time (median of paired ratios)`,
+      value: latencyRatios.median,
       comparison: '<=',
       threshold: LATENCY_TARGET,
       unit: '×',
       detail:
-        `p50 ${composeLatency.median.toFixed(1)} ms, p95 ${composeLatency.p95.toFixed(1)} ms vs reference median ${referenceLatency.median.toFixed(1)} ms printed; ` +
-        `paired Flagship ÷ reference time ${formatSpread(latencyRatios)}`,
+        `paired Flagship ÷ reference time ${formatSpread(latencyRatios)}; ` +
+        `p50 ${composeLatency.median.toFixed(1)} ms, p95 ${composeLatency.p95.toFixed(1)} ms vs reference median ${referenceLatency.median.toFixed(1)} ms printed ` +
+        `(ratio of the medians ${(composeLatency.median / referenceLatency.median).toFixed(3)}×)`,
     });
     if (two.ratio !== undefined && two.celery !== undefined) {
       targets.push({

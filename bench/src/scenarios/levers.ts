@@ -39,7 +39,7 @@ export interface Lever {
 
 const LEVERS_DIR = 'bench/compose/levers';
 
-export const LEVERS: readonly Lever[] = [
+export const ALL_LEVERS: readonly Lever[] = [
   { name: 'as deployed', change: 'none: docker-compose.yml as committed', files: [], services: ['worker'] },
   {
     name: 'store writes on the thread pool',
@@ -67,7 +67,29 @@ export const LEVERS: readonly Lever[] = [
     files: [`${LEVERS_DIR}/origin-connections.override.yml`],
     services: ['worker'],
   },
+  {
+    name: 'Redis without RDB snapshots',
+    change: `redis-server with \`--save ''\` beside AOF (default snapshot rules otherwise): ${LEVERS_DIR}/redis-no-rdb.override.yml`,
+    files: [`${LEVERS_DIR}/redis-no-rdb.override.yml`],
+    services: ['redis'],
+  },
 ];
+
+/**
+ * The levers a run measures: BENCH_LEVERS (comma-separated names) picks some, always
+ * with `as deployed` first, the baseline every ratio is compared to; unset: all.
+ */
+export function selectLevers(names: string | undefined): readonly Lever[] {
+  if (names === undefined || names.trim() === '') return ALL_LEVERS;
+  const wanted = names.split(',').map((name) => name.trim());
+  const unknown = wanted.filter((name) => !ALL_LEVERS.some((lever) => lever.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_LEVERS: unknown lever(s) ${unknown.join(', ')}; known: ${ALL_LEVERS.map((l) => l.name).join(', ')}`,
+    );
+  }
+  return ALL_LEVERS.filter((lever, index) => index === 0 || wanted.includes(lever.name));
+}
 
 export interface LeversContext {
   base: BenchContext;
@@ -76,6 +98,8 @@ export interface LeversContext {
   repoRoot: string;
   passes: number;
   latencyRuns: number;
+  /** The levers to measure (selectLevers); default all. */
+  levers?: readonly Lever[];
 }
 
 /**
@@ -118,16 +142,17 @@ interface LeverSamples {
 
 export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult> {
   const { base, compose, nginx } = ctx;
+  const levers = ctx.levers ?? ALL_LEVERS;
   const originUrl = nginx.flagsUrl;
   const referenceDir = path.join(compose.peersDir, 'reference');
   await mkdir(referenceDir, { recursive: true });
-  for (const lever of LEVERS) {
+  for (const lever of levers) {
     if (lever.workerPatch === undefined) continue;
     base.log(`levers: building ${lever.workerPatch.tag}`);
     await buildPatchedWorker(ctx.repoRoot, lever.workerPatch.patch, lever.workerPatch.tag);
   }
   const samples = new Map<string, LeverSamples>(
-    LEVERS.map((lever) => [
+    levers.map((lever) => [
       lever.name,
       { idleMsPerSecond: [], allRatios: [], allRates: [], latencyMs: [], latencyRatios: [] },
     ]),
@@ -197,7 +222,7 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
 
   try {
     for (let pass = 0; pass < ctx.passes; pass++) {
-      const order = pass % 2 === 0 ? LEVERS : [...LEVERS].reverse();
+      const order = pass % 2 === 0 ? levers : [...levers].reverse();
       for (const lever of order) await measure(lever);
     }
   } finally {
@@ -207,10 +232,10 @@ export async function leversScenario(ctx: LeversContext): Promise<ScenarioResult
 
   const rows: ResultRow[] = [];
   const notes: string[] = [];
-  const baseline = samples.get(LEVERS[0]?.name as string) as LeverSamples;
+  const baseline = samples.get(levers[0]?.name as string) as LeverSamples;
   const baselineAll = describe(baseline.allRatios).median;
   const baselineLatency = describe(baseline.latencyRatios).median;
-  for (const lever of LEVERS) {
+  for (const lever of levers) {
     const got = samples.get(lever.name) as LeverSamples;
     const allScenario = `levers: all countries (${COUNTRY_CODES.length} flags), cold, compose, 1 worker`;
     const latencyScenario = `levers: the reference's ${REFERENCE_CODES.length} codes, cold, compose, 1 worker`;
