@@ -68,6 +68,26 @@ export const ALL_LEVERS: readonly Lever[] = [
     services: ['worker'],
   },
   {
+    name: 'no final progress report',
+    change: `a chunk that succeeded sends no last progress report (its result carries the outcomes; a failed one still reports): ${LEVERS_DIR}/no-final-progress.patch`,
+    files: [`${LEVERS_DIR}/no-final-progress.override.yml`],
+    workerPatch: {
+      patch: `${LEVERS_DIR}/no-final-progress.patch`,
+      tag: 'flagship-bench/worker:lever-no-final-progress',
+    },
+    services: ['worker'],
+  },
+  {
+    name: 'progress after one interval',
+    change: `as 'no final progress report', and a chunk's first report only after 100 ms, not at its first flag: ${LEVERS_DIR}/progress-after-interval.patch`,
+    files: [`${LEVERS_DIR}/progress-after-interval.override.yml`],
+    workerPatch: {
+      patch: `${LEVERS_DIR}/progress-after-interval.patch`,
+      tag: 'flagship-bench/worker:lever-progress-after-interval',
+    },
+    services: ['worker'],
+  },
+  {
     name: 'Redis without RDB snapshots',
     change: `redis-server with \`--save ''\` beside AOF (default snapshot rules otherwise): ${LEVERS_DIR}/redis-no-rdb.override.yml`,
     files: [`${LEVERS_DIR}/redis-no-rdb.override.yml`],
