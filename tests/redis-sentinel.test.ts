@@ -11,7 +11,16 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { COUNTRY_CODES, HttpContracts, type DownloadStatus } from '@flagship/common';
+import {
+  COUNTRY_CODES,
+  HttpContracts,
+  QueueNames,
+  chunkJobId,
+  redisEndpointFromEnv,
+  type DownloadStatus,
+} from '@flagship/common';
+import { createRedisClient } from '@flagship/common/redis';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originDataSet, startPipeline, type Pipeline } from './support/pipeline.ts';
 import { startSentinelSet, waitFor, type SentinelSet } from './support/redis-ha.ts';
@@ -81,6 +90,35 @@ function pollStatus(p: Pipeline, id: string, started: number) {
  */
 const JOB_LOCK_ENV = { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '2000' };
 
+/** For a failed run's log: the download as the API last told it, and its jobs as the new master has them. */
+async function describeJobs(set: SentinelSet, prefix: string, id: string, last: DownloadStatus | undefined) {
+  const connection = createRedisClient(redisEndpointFromEnv({ REDIS_URL: set.url }), 'producer', {
+    natMap: set.natMap,
+  });
+  connection.on('error', () => {});
+  const queue = (name: string) => new Queue(name, { connection, prefix });
+  const [downloads, flags] = [queue(QueueNames.downloads), queue(QueueNames.flags)];
+  try {
+    const jobs = [
+      [`download ${id}`, downloads, id],
+      ...Array.from({ length: 10 }, (_, n) => [`chunk ${n}`, flags, chunkJobId(id, n)] as const),
+    ] as const;
+    const states = await Promise.all(
+      jobs.map(async ([what, q, jobId]) => {
+        const job = await q.getJob(jobId);
+        if (job === undefined) return `${what}: missing`;
+        return `${what}: ${await job.getState()} (attempts ${job.attemptsMade}, stalled ${job.stalledCounter})`;
+      }),
+    );
+    return `last status ${last?.state} ${last?.done}/${last?.total}; ${states.join('; ')}`;
+  } catch (error) {
+    return `jobs unreadable: ${String(error)}`;
+  } finally {
+    await Promise.allSettled([downloads.close(), flags.close()]);
+    connection.disconnect();
+  }
+}
+
 describe('Redis Sentinel failover', () => {
   it('kills the master during a download of every country: it completes, nothing lost, the API 503s briefly', async () => {
     const set = sentinel!;
@@ -114,7 +152,10 @@ describe('Redis Sentinel failover', () => {
       'the download finished',
       async () => ['completed', 'failed'].includes(poll.last()?.state ?? ''),
       90_000,
-    );
+    ).catch(async (error: unknown) => {
+      console.error(`sentinel failover: not finished; ${await describeJobs(set, p.prefix, id, poll.last())}`);
+      throw error;
+    });
     await poll.stop();
     const masterAfter = await set.masterAddress();
 

@@ -111,22 +111,30 @@ async function* downloadEvents(
   told: ToldFlags,
   finish: (event: FinalHubEvent) => Promise<DownloadStatus>,
 ): AsyncGenerator<IdentifiedDownloadEvent> {
-  /** The SSE event a hub event becomes, if any; `final` ends the stream. */
-  async function step(hubEvent: HubEvent): Promise<{ event?: IdentifiedDownloadEvent; final: boolean }> {
-    if (!told.advance(hubEvent.position)) return { final: false }; // replayed already
+  /** The flags `outcomes` has that were not told yet, as a progress event, if any. */
+  function progressOf(outcomes: readonly FlagOutcome[]): IdentifiedDownloadEvent[] {
+    const progress = told.progress(outcomes);
+    return progress === undefined ? [] : [{ id: told.eventId(), event: 'progress', data: progress }];
+  }
+  /**
+   * The SSE events a hub event becomes; `final` ends the stream. Before `completed` come
+   * the flags that no progress told (a chunk that ends within one progress interval
+   * reports none), so every flag of a completed download is told once as progress.
+   */
+  async function step(hubEvent: HubEvent): Promise<{ events: IdentifiedDownloadEvent[]; final: boolean }> {
+    if (!told.advance(hubEvent.position)) return { events: [], final: false }; // replayed already
     if (hubEvent.type !== 'outcomes') {
-      return { event: { id: told.eventId(), ...finalEvent(await finish(hubEvent)) }, final: true };
+      const status = await finish(hubEvent);
+      const untold = status.state === 'completed' ? progressOf(status.outcomes) : [];
+      return { events: [...untold, { id: told.eventId(), ...finalEvent(status) }], final: true };
     }
-    const progress = told.progress(hubEvent.outcomes);
-    return progress === undefined
-      ? { final: false }
-      : { event: { id: told.eventId(), event: 'progress', data: progress }, final: false };
+    return { events: progressOf(hubEvent.outcomes), final: false };
   }
   try {
     if (start.kind === 'fresh') yield { id: told.eventId(), event: 'status', data: start.status };
     for (const hubEvent of start.kind === 'resume' ? start.replayed : []) {
-      const { event, final } = await step(hubEvent);
-      if (event !== undefined) yield event;
+      const { events, final } = await step(hubEvent);
+      yield* events;
       if (final) return;
     }
     if (isFinished(start.status)) {
@@ -134,8 +142,8 @@ async function* downloadEvents(
       return;
     }
     for await (const hubEvent of subscription) {
-      const { event, final } = await step(hubEvent);
-      if (event !== undefined) yield event;
+      const { events, final } = await step(hubEvent);
+      yield* events;
       if (final) return;
     }
   } finally {

@@ -14,8 +14,9 @@ export interface ProcessChunkOptions {
   previous?: readonly FlagOutcome[];
   /**
    * Called with every outcome decided so far: at most once per `progressIntervalMs`
-   * while flags run, and always once at the end (also when the chunk fails, so a retry
-   * skips what was done). Calls never overlap.
+   * while flags run, the first one interval after the chunk starts, and once more when
+   * the chunk fails (so a retry skips what was done). A chunk that succeeds is not
+   * reported at its end: its result carries every outcome. Calls never overlap.
    */
   onProgress?: (outcomes: FlagOutcome[]) => Promise<void> | void;
   /** Default 100 ms. */
@@ -35,15 +36,19 @@ export async function processChunk(options: ProcessChunkOptions): Promise<FlagOu
     decided.set(code, await options.downloadOne(code, options.signal));
     progress.changed();
   });
-  // Whatever happened, report what was decided: a retry of this chunk starts from there.
+  if (failure === undefined) {
+    // The result carries every outcome (bench/README.md, the progress levers); only the
+    // reports already sent are waited for, so none lands after the chunk's end.
+    await progress.settle();
+    return options.codes.map((code) => decided.get(code) as FlagOutcome);
+  }
+  // Report what was decided: a retry of this chunk starts from there.
   try {
     await progress.flush();
   } catch (error) {
-    if (failure === undefined) throw error;
     options.onProgressError?.(error); // the chunk's own failure is the one to report
   }
-  if (failure !== undefined) throw failure.error;
-  return options.codes.map((code) => decided.get(code) as FlagOutcome);
+  throw failure.error;
 }
 
 /** OK and NOT_FOUND are final; an ERROR from an earlier attempt deserves another try. */
@@ -95,12 +100,16 @@ interface ProgressReporter {
   changed(): void;
   /** Report the latest state now and wait for every report to be written. */
   flush(): Promise<void>;
+  /** Report nothing more; wait for the reports already sent. */
+  settle(): Promise<void>;
 }
 
 function createProgressReporter(options: ProcessChunkOptions, snapshot: () => FlagOutcome[]): ProgressReporter {
   const report = options.onProgress;
   const interval = options.progressIntervalMs ?? 100;
-  let lastSentAt = Number.NEGATIVE_INFINITY;
+  // The first report waits one interval too: a chunk that ends sooner sends none (its
+  // result has the outcomes), which spares Redis and the API two writes and two events.
+  let lastSentAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
   // Reports are chained so an older one never lands after a newer one.
   let chain: Promise<void> = Promise.resolve();
@@ -126,6 +135,11 @@ function createProgressReporter(options: ProcessChunkOptions, snapshot: () => Fl
       const wait = lastSentAt + interval - performance.now();
       if (wait <= 0) sendSoon();
       else timer = setTimeout(sendSoon, wait);
+    },
+    async settle() {
+      clearTimeout(timer);
+      timer = undefined;
+      await chain;
     },
     async flush() {
       if (report === undefined) return;

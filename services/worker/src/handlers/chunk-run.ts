@@ -41,7 +41,7 @@ export async function runChunk(
   const countDecided = deps.downloadIndex?.chunkStarted(data.downloadId, previous);
   let decided = previous;
   try {
-    return await processChunk({
+    const outcomes = await processChunk({
       codes: data.codes,
       concurrency: deps.flagConcurrency,
       previous,
@@ -60,6 +60,10 @@ export async function runChunk(
       progressIntervalMs: deps.progressIntervalMs,
       signal: run.signal,
     });
+    // A chunk that succeeds sends no last progress report: what it would have told goes here.
+    run.onDecided?.(outcomes);
+    countDecided?.(outcomes);
+    return outcomes;
   } catch (error) {
     if (run.signal.aborted && run.signal.reason === HAND_BACK) {
       // Back to `wait` without spending an attempt; the next worker skips what is done.
