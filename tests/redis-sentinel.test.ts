@@ -84,8 +84,7 @@ function pollStatus(p: Pipeline, id: string, started: number) {
  * Redis replicates asynchronously: a chunk's finish that the old master acknowledged in
  * its last milliseconds can be missing on the new one, where the chunk still looks
  * running. BullMQ hands it back once its lock lapses, within about lock + 2 × stalled
- * interval: with the defaults (30 s each) up to ~90 s, the likely cause of the one run in
- * seven that had not finished 90 s after the failover before these settings. A
+ * interval: with the defaults (30 s each) up to ~90 s, as long as this test waits. A
  * deployment with failover sets them lower, as here (docs/architecture.md).
  */
 const JOB_LOCK_ENV = { WORKER_LOCK_DURATION_MS: '5000', WORKER_STALLED_INTERVAL_MS: '2000' };

@@ -40,6 +40,14 @@ import { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+/**
+ * Where the tests' QueueEvents start reading: each harness has a fresh prefix, so its
+ * streams hold only its own events. From '$' (BullMQ's default), an event added between
+ * the reader's ready and its first XREAD was missed: a job that failed then left
+ * waitUntilFinished waiting for good (seen once, with ten test files running at once).
+ */
+const FROM_START = '0-0';
+
 /** A whole 1×1 GIF89a: the worker saves only whole GIFs. */
 const GIF = Buffer.from('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==', 'base64');
 const COUNTRIES: Record<string, string> = {
@@ -120,7 +128,11 @@ async function harness(): Promise<Harness> {
   cleanups.push(() => rm(folder, { recursive: true, force: true }));
   const flows = new FlowProducer({ connection: redisFor('worker'), prefix });
   const downloads = new Queue(QueueNames.downloads, { connection: redisFor('worker'), prefix });
-  const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix });
+  const events = new QueueEvents(QueueNames.downloads, {
+    connection: redisFor('events'),
+    prefix,
+    lastEventId: FROM_START,
+  });
   cleanups.push(
     () => flows.close(),
     () => downloads.close(),
@@ -261,7 +273,11 @@ describe('flag workers on Redis', () => {
     const flow = buildDownloadFlow(id, ['CN', 'IN'], { prefix: h.prefix, chunkSize: 1 });
     const poisoned = flow.children?.[1];
     if (poisoned !== undefined) poisoned.data = { downloadId: id, chunk: 1, codes: ['../../etc'] };
-    const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    const events = new QueueEvents(QueueNames.downloads, {
+      connection: redisFor('events'),
+      prefix: h.prefix,
+      lastEventId: FROM_START,
+    });
     cleanups.push(() => events.close());
     await events.waitUntilReady();
     const node = await flows.add(flow);
@@ -276,7 +292,11 @@ describe('flag workers on Redis', () => {
     let heldRequestArrived: () => void = () => {};
     const arrived = new Promise<void>((resolve) => (heldRequestArrived = resolve));
     held.set('fr', heldRequestArrived);
-    const progress = new QueueEvents(QueueNames.flags, { connection: redisFor('events'), prefix: h.prefix });
+    const progress = new QueueEvents(QueueNames.flags, {
+      connection: redisFor('events'),
+      prefix: h.prefix,
+      lastEventId: FROM_START,
+    });
     cleanups.push(() => progress.close());
     await progress.waitUntilReady();
     const twoSaved = new Promise<void>((resolve) =>
@@ -304,7 +324,11 @@ describe('flag workers on Redis', () => {
 
   it('runs a single-job download itself: summary in request order, progress reported on the job', async () => {
     const h = await harness();
-    const progress = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    const progress = new QueueEvents(QueueNames.downloads, {
+      connection: redisFor('events'),
+      prefix: h.prefix,
+      lastEventId: FROM_START,
+    });
     cleanups.push(() => progress.close());
     await progress.waitUntilReady();
     const reported: unknown[] = [];
@@ -357,7 +381,11 @@ describe('flag workers on Redis', () => {
     const h = await harness();
     await h.startWorkers();
     const job = await h.downloads.add('download', { codes: ['../../etc'], inline: true }, { attempts: 3 });
-    const events = new QueueEvents(QueueNames.downloads, { connection: redisFor('events'), prefix: h.prefix });
+    const events = new QueueEvents(QueueNames.downloads, {
+      connection: redisFor('events'),
+      prefix: h.prefix,
+      lastEventId: FROM_START,
+    });
     cleanups.push(() => events.close());
     await events.waitUntilReady();
     await expect(job.waitUntilFinished(events)).rejects.toThrow(/invalid download job data/);

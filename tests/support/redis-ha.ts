@@ -70,9 +70,23 @@ export async function startSentinelSet(options: { password: string; downAfterMs?
       .withExposedPorts(REDIS_PORT)
       .withWaitStrategy(Wait.forLogMessage(READY))
       .start();
-  const master = await redisNode([]);
+  // No 5 s wait before the replica's first full sync (Redis's repl-diskless-sync-delay).
+  const master = await redisNode(['--repl-diskless-sync-delay', '0']);
   const masterIp = master.getIpAddress(network.getName());
   const replica = await redisNode(['--replicaof', masterIp, String(REDIS_PORT)]);
+  // A replica that has not finished its first sync holds nothing: promoted then, it comes
+  // up empty and every job is gone (it failed the failover test that way under load).
+  // The sentinels list a replica as soon as it connects, so its own link is checked.
+  const replicaAdmin = new Redis({ host: '127.0.0.1', port: replica.getMappedPort(REDIS_PORT), password });
+  replicaAdmin.on('error', () => {});
+  try {
+    await waitFor('the replica has synced with the master', async () => {
+      const info = await replicaAdmin.info('replication');
+      return info.includes('master_link_status:up') && info.includes('master_sync_in_progress:0');
+    });
+  } finally {
+    replicaAdmin.disconnect();
+  }
   const config = [
     `port ${SENTINEL_PORT}`,
     'protected-mode no',
