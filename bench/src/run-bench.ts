@@ -46,6 +46,7 @@ import { intakeScenario } from './scenarios/intake.ts';
 import { referenceCodesScenario } from './scenarios/reference-codes.ts';
 import { sustainedScenario } from './scenarios/sustained.ts';
 import { celeryVersions, ensureSystemPackages } from './system-packages.ts';
+import { positiveIntegerSetting } from './env-settings.ts';
 
 const run = promisify(execFile);
 const SCENARIOS = ['all', 'origin', 'reference', 'sustained', 'intake', 'compose', 'celery', 'levers'] as const;
@@ -82,14 +83,6 @@ interface Settings {
   partial: boolean;
 }
 
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 function words(value: string | undefined): string[] {
   return (value ?? '').split(/\s+/).filter((word) => word !== '');
 }
@@ -105,7 +98,7 @@ function keyValues(name: string): Record<string, string> {
 
 function readSettings(): Settings {
   const quick = process.env.BENCH_QUICK === '1';
-  const runs = positiveInteger('BENCH_RUNS', quick ? 3 : 11);
+  const runs = positiveIntegerSetting('BENCH_RUNS', quick ? 3 : 11);
   const only = (process.env.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
     .split(',')
     .map((name) => name.trim())
@@ -117,15 +110,15 @@ function readSettings(): Settings {
     quick,
     runs,
     warmups: quick ? 1 : 2,
-    latencyRuns: positiveInteger('BENCH_LATENCY_RUNS', quick ? 5 : 2 * runs - 1),
-    sustainedDownloads: positiveInteger('BENCH_SUSTAINED_DOWNLOADS', quick ? 10 : 50),
-    sustainedRuns: positiveInteger('BENCH_SUSTAINED_RUNS', runs),
-    intakeSeconds: positiveInteger('BENCH_INTAKE_SECONDS', quick ? 2 : 10),
-    intakeRuns: positiveInteger('BENCH_INTAKE_RUNS', runs),
-    composeSustainedRuns: positiveInteger('BENCH_COMPOSE_SUSTAINED_RUNS', quick ? 2 : 7),
+    latencyRuns: positiveIntegerSetting('BENCH_LATENCY_RUNS', quick ? 5 : 2 * runs - 1),
+    sustainedDownloads: positiveIntegerSetting('BENCH_SUSTAINED_DOWNLOADS', quick ? 10 : 50),
+    sustainedRuns: positiveIntegerSetting('BENCH_SUSTAINED_RUNS', runs),
+    intakeSeconds: positiveIntegerSetting('BENCH_INTAKE_SECONDS', quick ? 2 : 10),
+    intakeRuns: positiveIntegerSetting('BENCH_INTAKE_RUNS', runs),
+    composeSustainedRuns: positiveIntegerSetting('BENCH_COMPOSE_SUSTAINED_RUNS', quick ? 2 : 7),
     profileDownloads: quick ? 3 : 10,
     idleSeconds: quick ? 4 : 10,
-    leverPasses: positiveInteger('BENCH_LEVER_PASSES', quick ? 1 : 2),
+    leverPasses: positiveIntegerSetting('BENCH_LEVER_PASSES', quick ? 1 : 2),
     cpuProfile: process.env.BENCH_CPU_PROF === '1',
     workerNodeArgs: words(process.env.BENCH_WORKER_NODE_ARGS),
     apiNodeArgs: words(process.env.BENCH_API_NODE_ARGS),

@@ -54,25 +54,37 @@ export async function openTestBucket(): Promise<TestBucketOrSkip> {
 
 type Server = { name: string; settings: Omit<S3StoreSettings, 'bucket'>; stop(): Promise<void> } | { skip: string };
 
-async function s3Server(): Promise<Server> {
+/** A store's settings but the bucket, with the endpoint and keys always given. */
+export type S3ServerFromEnv = Omit<S3StoreSettings, 'bucket'> & {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+};
+
+/**
+ * The S3 server S3_ENDPOINT names, with S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and
+ * S3_REGION (default us-east-1), path-style as Ceph needs; undefined when S3_ENDPOINT is
+ * unset. The tests and the S3 benchmarks (bench/src/scenarios) read it here.
+ */
+export function s3SettingsFromEnv(): S3ServerFromEnv | undefined {
   const endpoint = process.env.S3_ENDPOINT;
-  if (endpoint !== undefined && endpoint !== '') {
-    const accessKeyId = process.env.S3_ACCESS_KEY_ID;
-    const secretAccessKey = process.env.S3_SECRET_ACCESS_KEY;
-    if (!accessKeyId || !secretAccessKey) {
-      throw new Error('S3_ENDPOINT is set without S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
-    }
-    return {
-      name: `S3_ENDPOINT ${endpoint}`,
-      settings: {
-        endpoint,
-        region: process.env.S3_REGION || 'us-east-1',
-        credentials: { accessKeyId, secretAccessKey },
-        forcePathStyle: true,
-      },
-      stop: async () => {},
-    };
+  if (endpoint === undefined || endpoint === '') return undefined;
+  const accessKeyId = process.env.S3_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.S3_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new Error('S3_ENDPOINT is set without S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
   }
+  return {
+    endpoint,
+    region: process.env.S3_REGION || 'us-east-1',
+    credentials: { accessKeyId, secretAccessKey },
+    forcePathStyle: true,
+  };
+}
+
+async function s3Server(): Promise<Server> {
+  const fromEnv = s3SettingsFromEnv();
+  if (fromEnv !== undefined)
+    return { name: `S3_ENDPOINT ${fromEnv.endpoint}`, settings: fromEnv, stop: async () => {} };
   const image = process.env.MINIO_IMAGE ?? DEFAULT_MINIO_IMAGE;
   let minio: StartedMinioContainer;
   try {

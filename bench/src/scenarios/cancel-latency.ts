@@ -28,6 +28,7 @@ import { startFlagshipStack } from '../flagship-stack.ts';
 import { currentCommit } from '../machine.ts';
 import { startRedis } from '../redis.ts';
 import { describe, percentile } from '../stats.ts';
+import { positiveIntegerSetting } from '../env-settings.ts';
 
 const WORKERS = 2;
 /** 2 processes × 2 chunks × 2 flags: ~8 flags at a time, so a download lasts seconds, not milliseconds. */
@@ -44,17 +45,10 @@ interface Round {
   doneAtCancel: number;
 }
 
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const rounds = setting('CANCEL_ROUNDS', 20);
-  const delayMs = setting('CANCEL_DELAY_MS', 200);
-  const afterFlags = setting('CANCEL_AFTER_FLAGS', 20);
+  const rounds = positiveIntegerSetting('CANCEL_ROUNDS', 20);
+  const delayMs = positiveIntegerSetting('CANCEL_DELAY_MS', 200);
+  const afterFlags = positiveIntegerSetting('CANCEL_AFTER_FLAGS', 20);
   const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
   const work = path.join(repoRoot, 'bench/.work/cancel-latency');
   await rm(work, { recursive: true, force: true });

@@ -25,6 +25,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildFlagDeliveryApp } from '../../../services/api/src/test-support/test-app.ts';
 import { currentCommit } from '../machine.ts';
 import { describe, median, quartiles } from '../stats.ts';
+import { positiveIntegerSetting } from '../env-settings.ts';
+import { s3SettingsFromEnv } from '../../../tests/support/s3.ts';
 
 const MODES = ['stream', 'redirect'] as const;
 type Mode = (typeof MODES)[number];
@@ -38,26 +40,13 @@ interface RoundResult {
   parallelMs: number;
 }
 
-function rounds(): number {
-  const raw = process.env.DELIVERY_ROUNDS;
-  const value = raw === undefined || raw === '' ? 9 : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`DELIVERY_ROUNDS must be a positive integer, got "${raw}"`);
-  return value;
-}
-
+/** The S3 server of S3_ENDPOINT (tests/support/s3.ts reads it) and a fresh bucket name. */
 function s3Settings() {
-  const { S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION } = process.env;
-  if (!S3_ENDPOINT || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
+  const settings = s3SettingsFromEnv();
+  if (settings === undefined) {
     throw new Error('set S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (an S3 server to measure against)');
   }
-  return {
-    endpoint: S3_ENDPOINT,
-    region: S3_REGION || 'us-east-1',
-    credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY },
-    forcePathStyle: true,
-    bucket: `flagship-bench-${randomUUID().slice(0, 8)}`,
-  };
+  return { ...settings, bucket: `flagship-bench-${randomUUID().slice(0, 8)}` };
 }
 
 async function fetchFlag(base: string, file: string, expected: Buffer): Promise<number> {
@@ -103,7 +92,7 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 
 async function main(): Promise<void> {
   const settings = s3Settings();
-  const total = rounds();
+  const total = positiveIntegerSetting('DELIVERY_ROUNDS', 9);
   const client = createS3Client(settings);
   await client.send(new CreateBucketCommand({ Bucket: settings.bucket }));
   const apps: FastifyInstance[] = [];

@@ -29,6 +29,7 @@ import { startNginx } from '../nginx.ts';
 import { startRedis, type BenchRedis } from '../redis.ts';
 import { describe, pairedRatios, percentile, type SampleStats } from '../stats.ts';
 import { NGINX } from '../system-packages.ts';
+import { positiveIntegerSetting } from '../env-settings.ts';
 
 export type Arm = 'on' | 'off';
 
@@ -80,14 +81,6 @@ export function parseProcStatCpuSeconds(stat: string): number {
   // Fields after the command name (which may hold spaces) start at the state, field 3.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
 }
 
 const log = (line: string) => console.log(`[metrics-cost ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -174,8 +167,8 @@ async function checkNotMeasured(arm: ArmStack): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const pairs = positiveInteger('METRICS_COST_PAIRS', 200);
-  const blocks = positiveInteger('METRICS_COST_BLOCKS', 4);
+  const pairs = positiveIntegerSetting('METRICS_COST_PAIRS', 200);
+  const blocks = positiveIntegerSetting('METRICS_COST_BLOCKS', 4);
   const redisImage = process.env.REDIS_IMAGE;
   if (!redisImage) throw new Error('REDIS_IMAGE is not set: run `. ../shared/ci/env.sh` first');
   const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

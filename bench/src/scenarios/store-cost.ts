@@ -29,31 +29,20 @@ import type { StartedDockerComposeEnvironment } from 'testcontainers';
 import { startComposeStack } from '../../../tests/support/compose-stack.ts';
 import { currentCommit } from '../machine.ts';
 import { describe, median, pairedRatios, quartiles } from '../stats.ts';
+import { positiveIntegerSetting } from '../env-settings.ts';
+import { s3SettingsFromEnv } from '../../../tests/support/s3.ts';
 
 const STORES = ['fs', 's3'] as const;
 type StoreKind = (typeof STORES)[number];
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-function pairs(): number {
-  const raw = process.env.STORE_COST_PAIRS;
-  const value = raw === undefined || raw === '' ? 9 : Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`STORE_COST_PAIRS must be a positive integer, got "${raw}"`);
-  return value;
-}
-
+/** The S3 server of S3_ENDPOINT (tests/support/s3.ts reads it) and a fresh bucket name. */
 function s3Settings() {
-  const { S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION } = process.env;
-  if (!S3_ENDPOINT || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
+  const settings = s3SettingsFromEnv();
+  if (settings === undefined) {
     throw new Error('set S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (an S3 server on this machine)');
   }
-  return {
-    endpoint: S3_ENDPOINT,
-    region: S3_REGION || 'us-east-1',
-    credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY },
-    forcePathStyle: true,
-    bucket: `flagship-cost-${randomUUID().slice(0, 8)}`,
-  };
+  return { ...settings, bucket: `flagship-cost-${randomUUID().slice(0, 8)}` };
 }
 
 /** The endpoint as containers see it: this machine's loopback is their host.docker.internal. */
@@ -94,7 +83,7 @@ async function allCountries(api: string): Promise<{ ms: number; total: number }>
 }
 
 async function main(): Promise<void> {
-  const count = pairs();
+  const count = positiveIntegerSetting('STORE_COST_PAIRS', 9);
   const s3 = s3Settings();
   const client = createS3Client(s3);
   await client.send(new CreateBucketCommand({ Bucket: s3.bucket }));
